@@ -1,0 +1,429 @@
+//! The sanitisation policy: every decision the core and the front ends make that an
+//! administrator may want to change, with a documented default for each field.
+//!
+//! A policy is loaded from TOML ([`Policy::from_toml_str`], [`Policy::from_file`]); every
+//! field is optional and unknown fields are refused, so a typo in a configuration file is an
+//! error rather than a silently ignored setting. `mugai sanitize --print-default-config`
+//! prints [`Policy::default_toml`].
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The complete policy. `Policy::default()` is the recommended LGWAN setting.
+///
+/// ```
+/// let policy = mugai::Policy::from_toml_str("[links]\nurls = \"keep\"\n").unwrap();
+/// assert_eq!(policy.links.urls, mugai::LinkMode::Keep);
+/// assert_eq!(policy.output.width, 76);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    /// Name of the policy, written into `X-Mugai-Sanitized` and the audit log.
+    pub name: String,
+    /// How links found in text and HTML are shown.
+    pub links: LinkPolicy,
+    /// The notice that tells the reader what was done.
+    pub notice: NoticePolicy,
+    /// The encoding and layout of the rebuilt text body.
+    pub output: OutputPolicy,
+    /// HTML conversion guards.
+    pub html: HtmlPolicy,
+    /// Structural limits and what happens past them.
+    pub limits: Limits,
+    /// Envelope allow-lists for the network front ends.
+    pub bypass: Bypass,
+    /// Where originals are kept for an administrator (front ends only).
+    pub quarantine: QuarantinePolicy,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            name: "default".into(),
+            links: LinkPolicy::default(),
+            notice: NoticePolicy::default(),
+            output: OutputPolicy::default(),
+            html: HtmlPolicy::default(),
+            limits: Limits::default(),
+            bypass: Bypass::default(),
+            quarantine: QuarantinePolicy::default(),
+        }
+    }
+}
+
+/// What to do with a link target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkMode {
+    /// Show the target as plain text, unchanged.
+    Keep,
+    /// Show the target so that it is not clickable: `hxxps://example[.]com/path`.
+    Defang,
+    /// Drop the target; the link text stays, followed by a removal mark.
+    Remove,
+}
+
+/// Link handling, separately for web URLs, mail addresses and telephone numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinkPolicy {
+    /// `http`, `https`, `ftp` and other URL schemes. Default: `defang`.
+    pub urls: LinkMode,
+    /// `mailto:` targets. Default: `keep` (the address is shown as text).
+    pub mailto: LinkMode,
+    /// `tel:` targets. Default: `keep`.
+    pub tel: LinkMode,
+}
+
+impl Default for LinkPolicy {
+    fn default() -> Self {
+        LinkPolicy {
+            urls: LinkMode::Defang,
+            mailto: LinkMode::Keep,
+            tel: LinkMode::Keep,
+        }
+    }
+}
+
+/// Language of the notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// 日本語 (default).
+    Ja,
+    /// English.
+    En,
+}
+
+/// Where the notice goes in the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticePosition {
+    /// Before the text (default).
+    Top,
+    /// After the text.
+    Bottom,
+}
+
+/// The notice and the Subject tag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoticePolicy {
+    /// Language of the notice. Default: `ja`.
+    pub language: Language,
+    /// Position of the notice. Default: `top`.
+    pub position: NoticePosition,
+    /// Also write a notice when nothing had to be changed. Default: `false`.
+    pub always: bool,
+    /// Tag put before the Subject of every sanitised mail that was changed, e.g. `"[無害化]"`.
+    /// Empty (default) leaves the Subject alone.
+    pub subject_tag: String,
+    /// Most removed items listed one by one; the rest are counted. Default: 100.
+    pub max_items: usize,
+    /// Most archive entry names listed per archive. Default: 20.
+    pub max_archive_entries: usize,
+}
+
+impl Default for NoticePolicy {
+    fn default() -> Self {
+        NoticePolicy {
+            language: Language::Ja,
+            position: NoticePosition::Top,
+            always: false,
+            subject_tag: String::new(),
+            max_items: 100,
+            max_archive_entries: 20,
+        }
+    }
+}
+
+/// Charset of the rebuilt body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputCharset {
+    /// UTF-8 (default).
+    Utf8,
+    /// ISO-2022-JP for legacy clients; characters it cannot carry become `〓` and are counted.
+    Iso2022Jp,
+}
+
+/// Content-Transfer-Encoding of the rebuilt body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransferEncoding {
+    /// Quoted-printable (default): readable in raw form for ASCII, 7-bit safe.
+    QuotedPrintable,
+    /// Base64.
+    Base64,
+}
+
+/// Line endings of the rebuilt message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LineEnding {
+    /// CRLF, unless the input's header block used bare LF, then LF (default).
+    Auto,
+    /// Always CRLF (what goes on the wire).
+    Crlf,
+    /// Always LF (what local mailbox files use).
+    Lf,
+}
+
+/// The rebuilt text body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputPolicy {
+    /// Charset of the body. Default: `utf-8`.
+    pub charset: OutputCharset,
+    /// Transfer encoding of the body. Default: `quoted-printable`. (ISO-2022-JP is always 7bit.)
+    pub transfer_encoding: TransferEncoding,
+    /// Column width for HTML conversion. Default: 76. Range 20–400.
+    pub width: usize,
+    /// Line endings. Default: `auto`.
+    pub line_ending: LineEnding,
+    /// In multipart/alternative, convert the HTML even when a text/plain part exists.
+    /// Default: `false` (the sender's own text is preferred).
+    pub prefer_html: bool,
+}
+
+impl Default for OutputPolicy {
+    fn default() -> Self {
+        OutputPolicy {
+            charset: OutputCharset::Utf8,
+            transfer_encoding: TransferEncoding::QuotedPrintable,
+            width: 76,
+            line_ending: LineEnding::Auto,
+            prefer_html: false,
+        }
+    }
+}
+
+/// Guards around the HTML converter, so that no HTML input costs more than about a second or
+/// 64 MB.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HtmlPolicy {
+    /// HTML larger than this (decoded bytes) is not given to the full converter; a simple
+    /// tag-stripping extraction is used instead and noted. Default: 2 MiB.
+    pub max_bytes: usize,
+    /// HTML nested deeper than this is extracted with the simple extractor. Default: 256.
+    pub max_depth: usize,
+}
+
+impl Default for HtmlPolicy {
+    fn default() -> Self {
+        HtmlPolicy {
+            max_bytes: 2 * 1024 * 1024,
+            max_depth: 256,
+        }
+    }
+}
+
+/// What happens to a message that goes past a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnLimit {
+    /// Remove what is past the limit, say so in the notice, deliver the rest (default).
+    Remove,
+    /// Refuse the whole message ([`Error::Rejected`]); the front end rejects it.
+    Reject,
+}
+
+/// Structural limits. Each keeps time and memory bounded for hostile input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest message accepted, in bytes. Default: 64 MiB.
+    pub max_message_bytes: usize,
+    /// Deepest MIME nesting followed. Default: 32.
+    pub max_mime_depth: usize,
+    /// Most MIME parts looked at. Default: 1000.
+    pub max_parts: usize,
+    /// Most header fields per header block. Default: 1000.
+    pub max_headers: usize,
+    /// Longest header field (unfolded) kept in the output, in bytes. Default: 8192.
+    pub max_header_bytes: usize,
+    /// Deepest forwarded message (message/rfc822) rendered inline. Default: 8.
+    pub max_forward_depth: usize,
+    /// Most text (bytes, decoded) kept from one message; the rest is cut and noted.
+    /// Default: 16 MiB.
+    pub max_text_bytes: usize,
+    /// Most printable text salvaged from input that is not a readable mail. Default: 64 KiB.
+    pub max_salvage_bytes: usize,
+    /// What happens past a limit. Default: `remove`.
+    pub on_limit: OnLimit,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 64 * 1024 * 1024,
+            max_mime_depth: 32,
+            max_parts: 1000,
+            max_headers: 1000,
+            max_header_bytes: 8192,
+            max_forward_depth: 8,
+            max_text_bytes: 16 * 1024 * 1024,
+            max_salvage_bytes: 64 * 1024,
+            on_limit: OnLimit::Remove,
+        }
+    }
+}
+
+/// Envelope allow-lists: mail whose envelope matches passes untouched through the milter and
+/// SMTP front ends (logged as bypassed). Entries are full addresses (`user@example.jp`) or
+/// domains (`example.jp`, matching that domain and its subdomains).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Bypass {
+    /// Envelope senders whose mail is not sanitised.
+    pub senders: Vec<String>,
+    /// Envelope recipients whose mail is not sanitised (only when *every* recipient matches).
+    pub recipients: Vec<String>,
+}
+
+impl Bypass {
+    /// Whether `addr` matches one of `list` (address or domain, case-insensitive).
+    ///
+    /// ```
+    /// let list = vec!["example.lg.jp".to_string(), "boss@city.jp".to_string()];
+    /// assert!(mugai::Bypass::matches(&list, "a@sub.example.lg.jp"));
+    /// assert!(mugai::Bypass::matches(&list, "<Boss@City.jp>"));
+    /// assert!(!mugai::Bypass::matches(&list, "a@evil-example.lg.jp"));
+    /// ```
+    pub fn matches(list: &[String], addr: &str) -> bool {
+        let addr = addr.trim().trim_start_matches('<').trim_end_matches('>');
+        let addr = addr.to_ascii_lowercase();
+        let domain = addr.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        list.iter().any(|entry| {
+            let entry = entry.trim().to_ascii_lowercase();
+            if entry.contains('@') {
+                entry == addr
+            } else {
+                let entry = entry.trim_start_matches('@').trim_start_matches('.');
+                !entry.is_empty()
+                    && (domain == entry
+                        || (domain.len() > entry.len()
+                            && domain.ends_with(entry)
+                            && domain.as_bytes()[domain.len() - entry.len() - 1] == b'.'))
+            }
+        })
+    }
+
+    /// Whether a message with this envelope bypasses sanitisation.
+    pub fn applies(&self, sender: &str, recipients: &[String]) -> bool {
+        (!self.senders.is_empty() && Self::matches(&self.senders, sender))
+            || (!self.recipients.is_empty()
+                && !recipients.is_empty()
+                && recipients.iter().all(|r| Self::matches(&self.recipients, r)))
+    }
+}
+
+/// Quarantine of originals (used by the milter, SMTP and batch front ends).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QuarantinePolicy {
+    /// Directory where originals are kept. Empty (default): no quarantine.
+    pub dir: PathBuf,
+    /// SMTP relay used by `mugai quarantine release`, `host:port`. Default: `127.0.0.1:25`.
+    pub release_relay: String,
+}
+
+impl Policy {
+    /// Parses a policy from TOML text. Missing fields take their defaults.
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        Self::parse_named(text, Path::new("<string>"))
+    }
+
+    /// Reads and parses a policy file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::PolicyRead {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse_named(&text, path)
+    }
+
+    fn parse_named(text: &str, path: &Path) -> Result<Self> {
+        let policy: Policy = toml::from_str(text).map_err(|e| Error::PolicyParse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks value ranges that the types alone cannot express.
+    pub fn validate(&self) -> Result<()> {
+        if !(20..=400).contains(&self.output.width) {
+            return Err(Error::PolicyValue {
+                field: "output.width",
+                message: format!("{} is outside 20..=400", self.output.width),
+            });
+        }
+        if self.limits.max_mime_depth == 0 || self.limits.max_mime_depth > 512 {
+            return Err(Error::PolicyValue {
+                field: "limits.max_mime_depth",
+                message: format!("{} is outside 1..=512", self.limits.max_mime_depth),
+            });
+        }
+        if self.limits.max_parts == 0 {
+            return Err(Error::PolicyValue {
+                field: "limits.max_parts",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The default policy as commented TOML, as printed by `--print-default-config`.
+    pub fn default_toml() -> String {
+        let body = toml::to_string_pretty(&Policy::default()).unwrap_or_default();
+        format!(
+            "# mugai policy. Every field is optional; these are the defaults.\n\
+             # See docs/configuration.md for what each field means.\n\n{body}"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_toml_round_trips() {
+        let parsed = Policy::from_toml_str(&Policy::default_toml()).unwrap();
+        assert_eq!(parsed, Policy::default());
+    }
+
+    #[test]
+    fn unknown_field_is_an_error_with_position() {
+        let err = Policy::from_toml_str("[links]\nurlz = \"keep\"\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("urlz"), "{text}");
+        assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn width_out_of_range_is_refused() {
+        assert!(Policy::from_toml_str("[output]\nwidth = 5\n").is_err());
+    }
+
+    #[test]
+    fn bypass_needs_every_recipient() {
+        let b = Bypass {
+            senders: vec![],
+            recipients: vec!["city.lg.jp".into()],
+        };
+        assert!(b.applies("x@internet.example", &["a@city.lg.jp".into()]));
+        assert!(!b.applies(
+            "x@internet.example",
+            &["a@city.lg.jp".into(), "b@other.jp".into()]
+        ));
+        assert!(!b.applies("x@internet.example", &[]));
+    }
+}
