@@ -319,7 +319,9 @@ impl Bypass {
         (!self.senders.is_empty() && Self::matches(&self.senders, sender))
             || (!self.recipients.is_empty()
                 && !recipients.is_empty()
-                && recipients.iter().all(|r| Self::matches(&self.recipients, r)))
+                && recipients
+                    .iter()
+                    .all(|r| Self::matches(&self.recipients, r)))
     }
 }
 

@@ -1,0 +1,37 @@
+//! Subcommands of the `mugai` binary, one file each, plus what they share.
+
+pub mod sanitize;
+
+use std::path::Path;
+
+use mugai::Policy;
+
+/// How diagnostics and audit lines are written to standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Sets up `tracing` on standard error; `RUST_LOG` overrides the default `info` level.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// Loads the policy from `--config`, or the default policy.
+pub fn load_policy(path: Option<&Path>) -> Result<Policy, mugai::Error> {
+    match path {
+        Some(p) => Policy::from_file(p),
+        None => Ok(Policy::default()),
+    }
+}
