@@ -54,6 +54,13 @@ impl Report {
         self.act(Action::LimitReached);
     }
 
+    /// The id under which front ends keep the original in quarantine, and which the notice
+    /// shows when quarantine is enabled: the first 24 hex digits of
+    /// [`Report::original_sha256`].
+    pub fn quarantine_id(&self) -> &str {
+        self.original_sha256.get(..24).unwrap_or(&self.original_sha256)
+    }
+
     /// Whether the output differs in content from a plain text mail (anything was converted,
     /// removed or rewritten).
     pub fn changed(&self) -> bool {
