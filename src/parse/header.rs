@@ -89,7 +89,7 @@ impl<'a> HeaderBlock<'a> {
             } else if let Some(colon) = field_colon(line) {
                 flush(&mut out, current.take());
                 current = Some((pos, pos + colon, content_end));
-            } else if !(pos == 0 && line.starts_with(b"From ")) && !line.is_empty() {
+            } else if !(line.is_empty() || pos == 0 && line.starts_with(b"From ")) {
                 out.junk_lines += 1;
             }
             pos = line_end + 1;

@@ -274,10 +274,10 @@ fn best_split<'a>(body: &'a [u8], candidates: &[String]) -> Option<(String, Vec<
         if b.len() > 200 {
             continue;
         }
-        if let Some((pieces, closed)) = split(body, b.as_bytes()) {
-            if best.as_ref().is_none_or(|(_, p, _)| pieces.len() > p.len()) {
-                best = Some((b.clone(), pieces, closed));
-            }
+        if let Some((pieces, closed)) = split(body, b.as_bytes())
+            && best.as_ref().is_none_or(|(_, p, _)| pieces.len() > p.len())
+        {
+            best = Some((b.clone(), pieces, closed));
         }
     }
     best
