@@ -503,6 +503,11 @@ impl Walker<'_> {
                 self.report.act(Action::EncryptedRemoved);
                 self.remove(part, RemovalReason::Encrypted)
             }
+            ("multipart", _) if sniff::detect(part.body) == "text" => {
+                // A multipart whose delimiters never occur: its body is all preamble, which
+                // is text the sender wrote. Show it as text (payloads in it are still cut).
+                self.text_part(part, false)
+            }
             ("text", _) => self.remove(part, RemovalReason::TextAttachment),
             _ => self.remove(part, RemovalReason::Attachment),
         }
