@@ -213,7 +213,6 @@ pub fn decode_unstructured(raw: &[u8]) -> String {
 
 /// One RFC 2047 encoded word found in a string.
 struct EncodedWord<'a> {
-    start: usize,
     end: usize,
     charset: &'a str,
     bytes: Vec<u8>,
@@ -247,7 +246,6 @@ fn parse_encoded_word(s: &str, start: usize) -> Option<EncodedWord<'_>> {
     // RFC 2231 language suffix inside encoded words: `=?UTF-8*ja?B?…`.
     let charset = charset.split('*').next().unwrap_or(charset);
     Some(EncodedWord {
-        start,
         end: start + 2 + payload_start + payload_len + 2,
         charset,
         bytes,
