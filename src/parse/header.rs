@@ -461,7 +461,16 @@ impl MimeInfo {
                 continue;
             };
             let value = unfold(f.value);
-            if let Some(name) = rfc2231_param(&decode_raw_header(&value), param) {
+            let value = decode_raw_header(&value);
+            let name = rfc2231_param(&value, param).or_else(|| {
+                // A plain parameter with encoded words (not allowed by RFC 2047 inside
+                // quotes, but what most Japanese mailers send): decode it ourselves, so that
+                // words folded inside the quotes join without a space.
+                plain_param(&value, param)
+                    .filter(|v| v.contains("=?"))
+                    .map(|v| decode_unstructured(v.as_bytes()))
+            });
+            if let Some(name) = name {
                 info.filename = Some(name);
                 if param == "filename" {
                     break;
@@ -557,6 +566,22 @@ pub fn rfc2231_param(value: &str, param: &str) -> Option<String> {
     }
     let (text, _) = super::charset::decode(&bytes, charset.as_deref().map(str::as_bytes));
     Some(text.into_owned())
+}
+
+/// The value of a plain `param=value` or `param="value"` parameter, unquoted.
+fn plain_param(value: &str, param: &str) -> Option<String> {
+    split_params(value).into_iter().skip(1).find_map(|raw| {
+        let (key, val) = raw.split_once('=')?;
+        if !key.trim().eq_ignore_ascii_case(param) {
+            return None;
+        }
+        let val = val.trim();
+        let val = val
+            .strip_prefix('"')
+            .map(|v| v.strip_suffix('"').unwrap_or(v))
+            .unwrap_or(val);
+        Some(val.replace("\\\"", "\""))
+    })
 }
 
 /// Splits a header value at `;` outside double quotes.

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod trees;
+
 /// What an independent parser saw in a sanitised message.
 pub struct Parsed {
     /// Decoded body text.
