@@ -44,7 +44,13 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("html_50k_newsletter");
     g.throughput(Throughput::Bytes(html.len() as u64));
     g.bench_function("html2text_alone", |b| {
-        b.iter(|| black_box(html2text::from_read(black_box(html.as_bytes()), 76).unwrap().len()))
+        b.iter(|| {
+            black_box(
+                html2text::from_read(black_box(html.as_bytes()), 76)
+                    .unwrap()
+                    .len(),
+            )
+        })
     });
     g.finish();
 }
