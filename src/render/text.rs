@@ -46,11 +46,7 @@ pub fn clean_body(s: &str) -> Cow<'_, str> {
         out.push_str(&s[run_start..i]);
         let c = s[i..].chars().next().unwrap_or('\0');
         match c {
-            '\r' => {
-                if bytes.get(i + 1) != Some(&b'\n') {
-                    out.push('\n');
-                }
-            }
+            '\r' if bytes.get(i + 1) != Some(&b'\n') => out.push('\n'),
             c if is_bidi_control(c) => out.push_str(&format!("[U+{:04X}]", c as u32)),
             _ => {}
         }
