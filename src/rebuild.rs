@@ -118,6 +118,14 @@ fn copyable(field: &RawField<'_>, max_bytes: usize) -> bool {
     }
     let mut line_len = field.name.len() + 1;
     let mut prev_cr = false;
+    // Every line after the first must be a continuation (start with a space or tab).
+    if field
+        .value
+        .windows(2)
+        .any(|w| w[0] == b'\n' && w[1] != b' ' && w[1] != b'\t')
+    {
+        return false;
+    }
     for &b in field.value {
         match b {
             b'\n' => {

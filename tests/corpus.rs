@@ -124,7 +124,11 @@ fn regression_inputs_stay_safe_and_bounded() {
         let name = path.display().to_string();
         let input = std::fs::read(&path).unwrap();
         let out = sanitizer.sanitize(&input).unwrap().to_message();
-        assert!(out.len() <= 8 * input.len() + 256 * 1024, "{name}: {} bytes out", out.len());
+        assert!(
+            out.len() <= 8 * input.len() + 256 * 1024,
+            "{name}: {} bytes out",
+            out.len()
+        );
         common::check_structure(&out, &name);
         n += 1;
     }

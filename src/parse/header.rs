@@ -14,6 +14,7 @@ use mail_parser::{HeaderName, HeaderValue, MessageParser};
 use memchr::memchr;
 
 use super::charset::{decode_raw_header, encoding_for_label};
+use super::lines::field_colon;
 
 /// One header field, borrowed from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +91,10 @@ impl<'a> HeaderBlock<'a> {
                 flush(&mut out, current.take());
                 current = Some((pos, pos + colon, content_end));
             } else if !(line.is_empty() || pos == 0 && line.starts_with(b"From ")) {
+                // A junk line ends the field before it: continuation lines after it are
+                // junk too, so that no field value ever spans a line that is not a
+                // continuation.
+                flush(&mut out, current.take());
                 out.junk_lines += 1;
             }
             pos = line_end + 1;
@@ -115,14 +120,6 @@ fn trim_end(s: &[u8]) -> &[u8] {
         s = rest;
     }
     s
-}
-
-/// Position of the colon if `line` starts with a valid field name (printable ASCII without
-/// spaces, optionally followed by spaces before the colon).
-fn field_colon(line: &[u8]) -> Option<usize> {
-    let colon = memchr(b':', line)?;
-    let name = trim_end(&line[..colon]);
-    (!name.is_empty() && name.iter().all(|&b| (0x21..=0x7e).contains(&b))).then_some(colon)
 }
 
 /// Unfolds a raw value: line breaks removed, leading and trailing whitespace trimmed, NUL and
@@ -685,6 +682,14 @@ mod tests {
         let b = HeaderBlock::parse(b"From a@b Mon\r\nnot a field\r\nX: 1\r\n", 10);
         assert_eq!(b.fields.len(), 1);
         assert_eq!(b.junk_lines, 1);
+    }
+
+    #[test]
+    fn junk_line_ends_the_field() {
+        let b = HeaderBlock::parse(b"A: 1\r\n x\r\njunk\r\n y\r\nB: 2\r\n", 10);
+        assert_eq!(b.fields.len(), 2);
+        assert_eq!(b.fields[0].value, b" 1\r\n x");
+        assert_eq!(b.junk_lines, 2);
     }
 
     #[test]

@@ -21,36 +21,56 @@ pub fn normalise_bare_cr(input: &[u8]) -> Cow<'_, [u8]> {
 
 /// Splits a message (or a MIME part) into its header block and body.
 ///
-/// The header block ends at the first empty line (`\r\n\r\n` or `\n\n`); the returned header
-/// slice includes the line ending of its last field, the body starts after the empty line.
-/// Without an empty line the whole input is the header block and the body is empty.
+/// The header block ends at the first empty line (`\r\n\r\n` or `\n\n`), which is skipped,
+/// or, as MTAs such as Postfix do, at the first line that is neither a header field nor a
+/// continuation line, which then starts the body. The returned header slice includes the line
+/// ending of its last field. A leading mbox `From ` line belongs to the header block.
 ///
 /// ```
-/// let (h, b) = mugai::parse::lines::split_header_body(b"A: 1\r\nB: 2\r\n\r\nbody");
-/// assert_eq!(h, b"A: 1\r\nB: 2\r\n");
-/// assert_eq!(b, b"body");
+/// use mugai::parse::lines::split_header_body;
+/// let (h, b) = split_header_body(b"A: 1\r\nB: 2\r\n\r\nbody");
+/// assert_eq!((h, b), (&b"A: 1\r\nB: 2\r\n"[..], &b"body"[..]));
+/// let (h, b) = split_header_body(b"A: 1\r\nnot a header\r\nmore");
+/// assert_eq!((h, b), (&b"A: 1\r\n"[..], &b"not a header\r\nmore"[..]));
 /// ```
 pub fn split_header_body(input: &[u8]) -> (&[u8], &[u8]) {
-    // A part may start directly with the empty line: no header fields.
-    if input.starts_with(b"\r\n") {
-        return (&input[..0], &input[2..]);
-    }
-    if input.starts_with(b"\n") {
-        return (&input[..0], &input[1..]);
-    }
     let mut pos = 0;
-    while let Some(nl) = memchr(b'\n', &input[pos..]) {
-        let next = pos + nl + 1;
-        match input.get(next) {
-            Some(b'\n') => return (&input[..next], &input[next + 1..]),
-            Some(b'\r') if input.get(next + 1) == Some(&b'\n') => {
-                return (&input[..next], &input[next + 2..]);
-            }
-            Some(_) => pos = next,
-            None => return (input, &input[input.len()..]),
+    while pos < input.len() {
+        let end = memchr(b'\n', &input[pos..]).map_or(input.len(), |i| pos + i);
+        let next = (end + 1).min(input.len());
+        let line = &input[pos..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            return (&input[..pos], &input[next..]);
         }
+        let is_header_line = matches!(line[0], b' ' | b'\t')
+            || is_field_start(line)
+            || (pos == 0 && line.starts_with(b"From "));
+        if !is_header_line {
+            return (&input[..pos], &input[pos..]);
+        }
+        if end == input.len() {
+            break;
+        }
+        pos = next;
     }
     (input, &input[input.len()..])
+}
+
+/// Whether `line` starts with a header field name followed by a colon: printable ASCII
+/// without spaces, optionally followed by spaces or tabs before the colon.
+pub fn is_field_start(line: &[u8]) -> bool {
+    field_colon(line).is_some()
+}
+
+/// Position of the colon of a header field line.
+pub fn field_colon(line: &[u8]) -> Option<usize> {
+    let colon = memchr(b':', line)?;
+    let mut name = &line[..colon];
+    while let [rest @ .., b' ' | b'\t'] = name {
+        name = rest;
+    }
+    (!name.is_empty() && name.iter().all(|&b| (0x21..=0x7e).contains(&b))).then_some(colon)
 }
 
 /// Iterates over the lines of `data`, each without its line ending (`\n` or `\r\n`).
@@ -88,6 +108,14 @@ mod tests {
         assert_eq!(split_header_body(b"\r\nbody"), (&b""[..], &b"body"[..]));
         assert_eq!(split_header_body(b"A: 1\r\n"), (&b"A: 1\r\n"[..], &b""[..]));
         assert_eq!(split_header_body(b"A: 1"), (&b"A: 1"[..], &b""[..]));
+        assert_eq!(
+            split_header_body(b"garbage\n\nx"),
+            (&b""[..], &b"garbage\n\nx"[..])
+        );
+        assert_eq!(
+            split_header_body(b"From a b\nA: 1\n\nx"),
+            (&b"From a b\nA: 1\n"[..], &b"x"[..])
+        );
     }
 
     #[test]

@@ -62,7 +62,11 @@ pub fn to_text(
             // larger than its source; past a bound the simple extraction is used, so that the
             // output stays proportional to the input.
             if out.text.len() > 2 * html.len() + 16 * 1024 {
-                return fallback(html, link_policy, "HTML rendering too large for its source".into());
+                return fallback(
+                    html,
+                    link_policy,
+                    "HTML rendering too large for its source".into(),
+                );
             }
             out
         }
