@@ -94,3 +94,85 @@ pub fn attachment_mail() -> Vec<u8> {
     mail.push_str("--mix--\r\n");
     mail.into_bytes()
 }
+
+/// A Shift_JIS text mail of about `size` bytes.
+fn sjis_text(n: u64, size: usize) -> Vec<u8> {
+    let mut body = String::new();
+    while body.len() < size {
+        let _ = writeln!(
+            body,
+            "第{n}回 会議のご案内です。資料は共有フォルダにあります。①②③\r"
+        );
+    }
+    let mut mail = format!(
+        "From: sjis{n}@example.co.jp\r\nTo: user@lgwan.example\r\nSubject: =?Shift_JIS?B?ie+Jj4LMgrKIxJPg?=\r\nMessage-ID: <mix-sjis-{n}@example.co.jp>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=Shift_JIS\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    )
+    .into_bytes();
+    mail.extend_from_slice(&encoding_rs::SHIFT_JIS.encode(&body).0);
+    mail
+}
+
+/// An HTML-only mail (no text alternative).
+fn html_only(n: u64) -> Vec<u8> {
+    let mut html = String::from("<html><body>");
+    for i in 0..40 {
+        let _ = write!(
+            html,
+            "<p>お知らせ {n}-{i}: <a href=\"https://example.com/{n}/{i}\">詳しくはこちら</a></p><ul><li>項目A</li><li>項目B</li></ul>"
+        );
+    }
+    html.push_str("</body></html>");
+    format!(
+        "From: html{n}@example.com\r\nTo: user@lgwan.example\r\nSubject: html only {n}\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{}",
+        String::from_utf8(mugai::rebuild::quoted_printable(&html, "\r\n")).unwrap()
+    )
+    .into_bytes()
+}
+
+/// A text mail with one attachment of `size` bytes.
+fn with_attachment(n: u64, size: usize) -> Vec<u8> {
+    let mut data = if n % 2 == 0 {
+        b"%PDF-1.5\n".to_vec()
+    } else {
+        b"PK\x03\x04".to_vec()
+    };
+    data.extend(noise(size, n + 7));
+    format!(
+        "From: att{n}@example.jp\r\nTo: user@lgwan.example\r\nSubject: =?UTF-8?B?5re75LuY44OV44Kh44Kk44Or?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m{n}\"\r\n\r\n--m{n}\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n{}\r\n--m{n}\r\nContent-Type: application/octet-stream; name=\"file{n}.{}\"\r\nContent-Disposition: attachment; filename=\"file{n}.{}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}--m{n}--\r\n",
+        String::from_utf8_lossy(&encoding_rs::ISO_2022_JP.encode("添付ファイルを送付します。").0),
+        if n % 2 == 0 { "pdf" } else { "zip" },
+        if n % 2 == 0 { "pdf" } else { "zip" },
+        b64_lines(&data)
+    )
+    .into_bytes()
+}
+
+/// A forward of a text mail with an attachment.
+fn forward(n: u64) -> Vec<u8> {
+    let inner = with_attachment(n, 10_000);
+    let mut mail = format!(
+        "From: fwd{n}@example.jp\r\nTo: user@lgwan.example\r\nSubject: Fwd: {n}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"f{n}\"\r\n\r\n--f{n}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n転送します。\r\n--f{n}\r\nContent-Type: message/rfc822\r\n\r\n"
+    )
+    .into_bytes();
+    mail.extend_from_slice(&inner);
+    mail.extend_from_slice(format!("\r\n--f{n}--\r\n").as_bytes());
+    mail
+}
+
+/// 300 mails in a fixed mix: ISO-2022-JP and Shift_JIS text, newsletters, HTML-only mails,
+/// attachments from 10 KB to 2 MB, forwards.
+pub fn mix() -> Vec<Vec<u8>> {
+    let newsletter = newsletter_mail();
+    let text = iso2022jp_text();
+    (0..300u64)
+        .map(|n| match n % 10 {
+            0..=2 => text.clone(),
+            3 => sjis_text(n, 2000 + (n as usize % 7) * 1000),
+            4 => newsletter.clone(),
+            5 => html_only(n),
+            6 | 7 => with_attachment(n, 10_000 + (n as usize * 7919) % 200_000),
+            8 => with_attachment(n, if n % 30 == 8 { 2_000_000 } else { 400_000 }),
+            _ => forward(n),
+        })
+        .collect()
+}

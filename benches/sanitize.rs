@@ -40,6 +40,32 @@ fn benches(c: &mut Criterion) {
     bench_mail(c, "html_50k_newsletter", &corpus::newsletter_mail());
     bench_mail(c, "attachment_5m", &corpus::attachment_mail());
 
+    let mix = corpus::mix();
+    let total: usize = mix.iter().map(Vec::len).sum();
+    let sanitizer = Sanitizer::new(Policy::default());
+    let mut g = c.benchmark_group("mix_300");
+    g.throughput(Throughput::Bytes(total as u64));
+    g.sample_size(10);
+    g.bench_function("mugai_sanitize", |b| {
+        b.iter(|| {
+            for m in &mix {
+                black_box(sanitizer.sanitize(black_box(m)).unwrap());
+            }
+        })
+    });
+    g.bench_function("mail_parser_full_parse", |b| {
+        b.iter(|| {
+            for m in &mix {
+                black_box(
+                    mail_parser::MessageParser::new()
+                        .parse(black_box(m))
+                        .map(|m| m.parts.len()),
+                );
+            }
+        })
+    });
+    g.finish();
+
     let html = corpus::newsletter_html();
     let mut g = c.benchmark_group("html_50k_newsletter");
     g.throughput(Throughput::Bytes(html.len() as u64));
