@@ -351,9 +351,21 @@ impl Policy {
     }
 
     fn parse_named(text: &str, path: &Path) -> Result<Self> {
-        let policy: Policy = toml::from_str(text).map_err(|e| Error::PolicyParse {
-            path: path.to_owned(),
-            message: e.to_string(),
+        let policy: Policy = toml::from_str(text).map_err(|e| {
+            // One line: "line L, column C: what is wrong".
+            let message = match e.span() {
+                Some(span) => {
+                    let before = &text[..span.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                    format!("line {line}, column {column}: {}", e.message().trim())
+                }
+                None => e.message().trim().to_owned(),
+            };
+            Error::PolicyParse {
+                path: path.to_owned(),
+                message: message.replace('\n', " "),
+            }
         })?;
         policy.validate()?;
         Ok(policy)
