@@ -1,0 +1,1188 @@
+//! The batch pipeline: read → sanitise on N threads → write in input order.
+//!
+//! ```text
+//!  dispatcher (caller's thread)      workers (N threads)          writer (1 thread)
+//!  splits the mbox / lists files ──► read, unescape, sanitise ──► reorders by sequence,
+//!  bounded window of in-flight         (catches panics)            writes output or failed/,
+//!  messages                                                         journal, report, progress
+//! ```
+//!
+//! Memory stays bounded: at most `window` (4 × jobs) messages are between the dispatcher and
+//! the writer at any time, so memory is a small multiple of the largest message times the
+//! number of jobs. An mbox is memory-mapped, never read whole; the pages already written are
+//! released as the run goes on.
+//!
+//! Nothing is lost: every message read ends up in the output or in the failed folder
+//! (`OUTPUT/failed/` for directory outputs, `OUTPUT.failed/` beside an mbox output) with a
+//! `.reason.txt` file. Output files are written to temporary names and renamed; an mbox is
+//! written as `OUTPUT.mugai-partial` and renamed when complete. A journal of completed
+//! message indexes (`OUTPUT.mugai-journal` or `OUTPUT/.mugai-journal`) lets `--resume`
+//! continue an interrupted run without duplicates; it is written only after the output it
+//! describes has been flushed.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::detect::{InputFormat, OutputFormat, detect};
+use super::eml::{self, EmlWriter};
+use super::maildir::{self, MaildirWriter, Subdir};
+use super::mbox::{MappedFile, MboxVariant, MboxWriter, Splitter, unescape};
+use super::report::{MessageRecord, SourcePosition, Status, Summary, Tally};
+use crate::error::{Error, Result};
+use crate::policy::{LineEnding, Policy};
+use crate::report::Report;
+use crate::sanitize::Sanitizer;
+
+/// How progress is shown on standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Progress {
+    /// A progress bar when standard error is a terminal, periodic log lines otherwise.
+    #[default]
+    Auto,
+    /// Always a progress bar.
+    Bar,
+    /// Periodic log lines.
+    Log,
+    /// Nothing.
+    Off,
+}
+
+/// Everything a batch run needs besides the policy.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    /// Input: an mbox, a Maildir, a directory of `.eml` files or one message file.
+    pub input: PathBuf,
+    /// Output: an mbox file or a directory (Maildir, `.eml` tree).
+    pub output: PathBuf,
+    /// Input format; detected when `None`.
+    pub input_format: Option<InputFormat>,
+    /// Output format; the input's kind when `None`.
+    pub output_format: Option<OutputFormat>,
+    /// How `From ` lines of an input mbox were escaped.
+    pub mbox_variant: MboxVariant,
+    /// Worker threads; 0 means one per core.
+    pub jobs: usize,
+    /// Per-message JSON lines and the final summary are written here.
+    pub report: Option<PathBuf>,
+    /// Continue an interrupted run.
+    pub resume: bool,
+    /// Progress display.
+    pub progress: Progress,
+    /// Set to stop cleanly (e.g. from a Ctrl-C handler): no new message is started, the ones
+    /// under way are finished and written, and the run returns an interrupted summary.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl BatchOptions {
+    /// Options with defaults for everything but the paths.
+    pub fn new(input: impl Into<PathBuf>, output: impl Into<PathBuf>) -> Self {
+        BatchOptions {
+            input: input.into(),
+            output: output.into(),
+            input_format: None,
+            output_format: None,
+            mbox_variant: MboxVariant::Mboxrd,
+            jobs: 0,
+            report: None,
+            resume: false,
+            progress: Progress::Off,
+            stop: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+fn refuse(message: String) -> Error {
+    Error::io(
+        "mugai batch",
+        io::Error::new(io::ErrorKind::InvalidInput, message),
+    )
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
+    let context = context.into();
+    move |e| Error::io(context, e)
+}
+
+/// The absolute, symlink-resolved form of `path`, which need not exist yet (its nearest
+/// existing ancestor is resolved).
+fn resolve(path: &Path) -> io::Result<PathBuf> {
+    let abs = std::path::absolute(path)?;
+    let mut existing = abs.as_path();
+    let mut rest = Vec::new();
+    loop {
+        match existing.canonicalize() {
+            Ok(mut c) => {
+                for part in rest.iter().rev() {
+                    c.push(part);
+                }
+                return Ok(c);
+            }
+            Err(_) => match (existing.parent(), existing.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    existing = parent;
+                }
+                _ => return Ok(abs),
+            },
+        }
+    }
+}
+
+/// Refuses output paths that are, contain, or lie inside the input.
+fn check_paths(input: &Path, outputs: &[&Path]) -> Result<()> {
+    let inp = resolve(input).map_err(io_err(format!("cannot resolve {}", input.display())))?;
+    for out in outputs {
+        let o = resolve(out).map_err(io_err(format!("cannot resolve {}", out.display())))?;
+        if o == inp {
+            return Err(refuse(format!(
+                "refusing to write over the input {}",
+                input.display()
+            )));
+        }
+        if o.starts_with(&inp) {
+            return Err(refuse(format!(
+                "refusing to write {} inside the input {}",
+                out.display(),
+                input.display()
+            )));
+        }
+        if inp.starts_with(&o) {
+            return Err(refuse(format!(
+                "refusing to write {}: the input {} is inside it",
+                out.display(),
+                input.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Where a message came from, and what the writer needs to name its output.
+#[derive(Debug, Clone)]
+enum Origin {
+    Mbox {
+        offset: u64,
+        separator: Vec<u8>,
+    },
+    Maildir {
+        subdir: Subdir,
+        unique: String,
+        flags: Option<String>,
+    },
+    /// An `.eml` in a tree, or the single input file: path relative to the input root.
+    Tree {
+        rel: PathBuf,
+    },
+}
+
+impl Origin {
+    fn position(&self) -> SourcePosition {
+        match self {
+            Origin::Mbox { offset, .. } => SourcePosition::Mbox { offset: *offset },
+            Origin::Maildir {
+                subdir,
+                unique,
+                flags,
+            } => SourcePosition::File {
+                path: format!(
+                    "{}/{}",
+                    subdir.as_str(),
+                    maildir::file_name(unique, flags.as_deref())
+                ),
+            },
+            Origin::Tree { rel } => SourcePosition::File {
+                path: rel.to_string_lossy().into_owned(),
+            },
+        }
+    }
+
+    /// Relative path used for `.eml` outputs and for the failed folder.
+    fn rel_name(&self, index: u64) -> PathBuf {
+        match self {
+            Origin::Mbox { .. } => PathBuf::from(format!("{index:08}.eml")),
+            Origin::Maildir {
+                subdir,
+                unique,
+                flags,
+            } => Path::new(subdir.as_str()).join(format!(
+                "{}.eml",
+                maildir::file_name(unique, flags.as_deref())
+            )),
+            Origin::Tree { rel } => rel.clone(),
+        }
+    }
+}
+
+enum JobData {
+    Range { start: usize, end: usize },
+    File(PathBuf),
+}
+
+struct Job {
+    seq: u64,
+    index: u64,
+    origin: Origin,
+    data: JobData,
+}
+
+struct Sanitized {
+    message: Vec<u8>,
+    report: Report,
+    /// Maildir flags derived from an mbox message's Status headers.
+    status_flags: String,
+}
+
+struct Failure {
+    reason: String,
+    original: Option<Vec<u8>>,
+}
+
+struct Done {
+    seq: u64,
+    index: u64,
+    origin: Origin,
+    input_bytes: u64,
+    result: std::result::Result<Sanitized, Failure>,
+}
+
+enum Source {
+    Mbox(Arc<MappedFile>),
+    Files(Vec<(Origin, PathBuf)>),
+}
+
+/// Shared by the dispatcher and the writer: how many messages have been written, so that
+/// the dispatcher keeps at most `window` messages in flight.
+struct Window {
+    written: Mutex<u64>,
+    cv: Condvar,
+    size: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct JournalHeader {
+    mugai_journal: u32,
+    input: String,
+    input_bytes: u64,
+    input_format: String,
+    output_format: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct JournalEntry {
+    i: u64,
+    /// Length of the output mbox after this message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    end: Option<u64>,
+    t: Tally,
+}
+
+struct Resumed {
+    done: HashSet<u64>,
+    tally: Tally,
+    mbox_end: u64,
+}
+
+fn read_journal(path: &Path, header: &JournalHeader) -> Result<Resumed> {
+    let file = File::open(path).map_err(io_err(format!("cannot read {}", path.display())))?;
+    let mut lines = BufReader::new(file).lines();
+    let first = lines
+        .next()
+        .transpose()
+        .map_err(io_err(format!("cannot read {}", path.display())))?
+        .unwrap_or_default();
+    let found: JournalHeader = serde_json::from_str(&first)
+        .map_err(|e| refuse(format!("{} is not a mugai journal: {e}", path.display())))?;
+    if &found != header {
+        return Err(refuse(format!(
+            "{} was written for another input or format ({found:?}); cannot resume",
+            path.display()
+        )));
+    }
+    let mut resumed = Resumed {
+        done: HashSet::new(),
+        tally: Tally::default(),
+        mbox_end: 0,
+    };
+    for line in lines {
+        let line = line.map_err(io_err(format!("cannot read {}", path.display())))?;
+        // A torn last line (a crash while writing it) is ignored: that message is redone.
+        let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) else {
+            break;
+        };
+        if resumed.done.insert(entry.i) {
+            resumed.tally.add(&entry.t);
+        }
+        if let Some(end) = entry.end {
+            resumed.mbox_end = resumed.mbox_end.max(end);
+        }
+    }
+    Ok(resumed)
+}
+
+enum Sink {
+    Mbox {
+        writer: MboxWriter<BufWriter<File>>,
+        partial: PathBuf,
+        map: Option<Arc<MappedFile>>,
+        released: u64,
+    },
+    Maildir(MaildirWriter),
+    Eml(EmlWriter),
+}
+
+/// Runs a batch: sanitises every message of `opts.input` under `policy` into
+/// `opts.output`. For mbox and Maildir outputs the policy's line ending is set to LF.
+///
+/// Returns the summary (also written as the last line of the report). Messages that could
+/// not be sanitised are counted as failed, not returned as errors; errors are for problems
+/// with the paths, refusals (writing into the input, an existing output without
+/// `--resume`) and output I/O failures.
+pub fn run(mut policy: Policy, opts: &BatchOptions) -> Result<Summary> {
+    let started = Instant::now();
+    let input = &opts.input;
+    let input_format = match opts.input_format {
+        Some(f) => f,
+        None => detect(input).map_err(io_err(format!("cannot read {}", input.display())))?,
+    };
+    let output_format = opts.output_format.unwrap_or(input_format.default_output());
+    if matches!(output_format, OutputFormat::Mbox | OutputFormat::Maildir) {
+        policy.output.line_ending = LineEnding::Lf;
+    }
+    let sanitizer = Sanitizer::new(policy);
+    let jobs = if opts.jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.jobs
+    };
+
+    // Paths of everything we write.
+    let output = &opts.output;
+    let (journal_path, failed_dir, partial) = match output_format {
+        OutputFormat::Mbox => (
+            with_suffix(output, ".mugai-journal"),
+            with_suffix(output, ".failed"),
+            Some(with_suffix(output, ".mugai-partial")),
+        ),
+        _ => (output.join(".mugai-journal"), output.join("failed"), None),
+    };
+    let mut written_paths: Vec<&Path> = vec![output, &journal_path, &failed_dir];
+    if let Some(p) = &partial {
+        written_paths.push(p);
+    }
+    if let Some(r) = &opts.report {
+        written_paths.push(r);
+    }
+    check_paths(input, &written_paths)?;
+
+    // The source.
+    let input_meta =
+        fs::metadata(input).map_err(io_err(format!("cannot read {}", input.display())))?;
+    let mut skipped_files = 0u64;
+    let (source, total_bytes) = match input_format {
+        InputFormat::Mbox => {
+            if !input_meta.is_file() {
+                return Err(refuse(format!("{} is not an mbox file", input.display())));
+            }
+            let map = MappedFile::open(input)
+                .map_err(io_err(format!("cannot map {}", input.display())))?;
+            (Source::Mbox(Arc::new(map)), input_meta.len())
+        }
+        InputFormat::File => {
+            let name = input
+                .file_name()
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("message.eml"));
+            (
+                Source::Files(vec![(Origin::Tree { rel: name }, input.clone())]),
+                input_meta.len(),
+            )
+        }
+        InputFormat::Maildir => {
+            let entries =
+                maildir::list(input).map_err(io_err(format!("cannot list {}", input.display())))?;
+            let mut total = 0;
+            let files = entries
+                .into_iter()
+                .map(|e| {
+                    total += fs::metadata(&e.path).map_or(0, |m| m.len());
+                    (
+                        Origin::Maildir {
+                            subdir: e.subdir,
+                            unique: e.unique,
+                            flags: e.flags,
+                        },
+                        e.path,
+                    )
+                })
+                .collect();
+            (Source::Files(files), total)
+        }
+        InputFormat::Eml => {
+            let (rels, skipped) =
+                eml::list(input).map_err(io_err(format!("cannot list {}", input.display())))?;
+            skipped_files = skipped as u64;
+            let mut total = 0;
+            let files = rels
+                .into_iter()
+                .map(|rel| {
+                    let path = input.join(&rel);
+                    total += fs::metadata(&path).map_or(0, |m| m.len());
+                    (Origin::Tree { rel }, path)
+                })
+                .collect();
+            (Source::Files(files), total)
+        }
+    };
+
+    // Resume or start.
+    let header = JournalHeader {
+        mugai_journal: 1,
+        input: resolve(input)
+            .unwrap_or_else(|_| input.clone())
+            .to_string_lossy()
+            .into_owned(),
+        input_bytes: total_bytes,
+        input_format: input_format.to_string(),
+        output_format: output_format.to_string(),
+    };
+    let journal_exists = journal_path.exists();
+    let resumed = if journal_exists {
+        if !opts.resume {
+            return Err(refuse(format!(
+                "an interrupted run left {}; use --resume to continue it, or remove it and the \
+                 partial output",
+                journal_path.display()
+            )));
+        }
+        Some(read_journal(&journal_path, &header)?)
+    } else {
+        let occupied = match output_format {
+            OutputFormat::Mbox => output.exists() || partial.as_ref().is_some_and(|p| p.exists()),
+            _ => output.exists() && fs::read_dir(output).map_or(true, |mut d| d.next().is_some()),
+        };
+        if occupied {
+            return Err(refuse(if opts.resume {
+                format!(
+                    "nothing to resume: {} exists without a journal (already complete?)",
+                    output.display()
+                )
+            } else {
+                format!(
+                    "{} already exists; choose another output or remove it",
+                    output.display()
+                )
+            }));
+        }
+        None
+    };
+
+    // Open the sink.
+    let sink = match output_format {
+        OutputFormat::Mbox => {
+            let partial = partial.clone().expect("mbox output has a partial path");
+            if let Some(parent) = partial.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fs::create_dir_all(parent)
+                    .map_err(io_err(format!("cannot create {}", parent.display())))?;
+            }
+            let mut file = OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .read(true)
+                .write(true)
+                .open(&partial)
+                .map_err(io_err(format!("cannot open {}", partial.display())))?;
+            let start = resumed.as_ref().map_or(0, |r| r.mbox_end);
+            let len = file
+                .metadata()
+                .map_err(io_err(format!("cannot stat {}", partial.display())))?
+                .len();
+            if len < start {
+                return Err(refuse(format!(
+                    "{} is shorter ({len}) than its journal says ({start}); cannot resume",
+                    partial.display()
+                )));
+            }
+            file.set_len(start)
+                .map_err(io_err(format!("cannot truncate {}", partial.display())))?;
+            io::Seek::seek(&mut file, io::SeekFrom::Start(start))
+                .map_err(io_err(format!("cannot seek {}", partial.display())))?;
+            Sink::Mbox {
+                writer: MboxWriter::new(BufWriter::with_capacity(1 << 20, file), start),
+                partial,
+                map: match &source {
+                    Source::Mbox(m) => Some(m.clone()),
+                    Source::Files(_) => None,
+                },
+                released: 0,
+            }
+        }
+        OutputFormat::Maildir => Sink::Maildir(
+            MaildirWriter::create(output)
+                .map_err(io_err(format!("cannot create {}", output.display())))?,
+        ),
+        OutputFormat::Eml => Sink::Eml(
+            EmlWriter::create(output)
+                .map_err(io_err(format!("cannot create {}", output.display())))?,
+        ),
+    };
+
+    // Journal.
+    let mut journal = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&journal_path)
+        .map_err(io_err(format!("cannot open {}", journal_path.display())))?;
+    if resumed.is_none() {
+        let mut line = serde_json::to_vec(&header).expect("header serialises");
+        line.push(b'\n');
+        journal
+            .write_all(&line)
+            .map_err(io_err(format!("cannot write {}", journal_path.display())))?;
+    }
+
+    // Report.
+    let report = match &opts.report {
+        Some(path) => Some(BufWriter::new(
+            OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(opts.resume)
+                .truncate(!opts.resume)
+                .open(path)
+                .map_err(io_err(format!("cannot open {}", path.display())))?,
+        )),
+        None => None,
+    };
+
+    let (done_set, prior) = match resumed {
+        Some(r) => (r.done, r.tally),
+        None => (HashSet::new(), Tally::default()),
+    };
+
+    let progress = ProgressDisplay::new(opts.progress, total_bytes, prior);
+    let window = Arc::new(Window {
+        written: Mutex::new(0),
+        cv: Condvar::new(),
+        size: (jobs as u64 * 4).max(4),
+    });
+    let abort = Arc::new(AtomicBool::new(false));
+
+    let mut writer = Writer {
+        sink,
+        journal,
+        journal_path: journal_path.clone(),
+        pending_journal: Vec::new(),
+        unflushed: 0,
+        last_checkpoint: Instant::now(),
+        report,
+        failed_dir: failed_dir.clone(),
+        input_display: input.display().to_string(),
+        tally: Tally::default(),
+        prior,
+        progress,
+        window: window.clone(),
+        output_is_maildir_like_input: matches!(input_format, InputFormat::Maildir),
+    };
+
+    let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(jobs * 2);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(jobs * 2);
+    let variant = opts.mbox_variant;
+    let mbox_map = match &source {
+        Source::Mbox(m) => Some(m.clone()),
+        Source::Files(_) => None,
+    };
+
+    let mut complete = true;
+    let writer_result = std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let rx = job_rx.clone();
+            let tx = done_tx.clone();
+            let sanitizer = &sanitizer;
+            let map = mbox_map.clone();
+            scope.spawn(move || {
+                for job in rx {
+                    let done = work(sanitizer, map.as_deref(), variant, job);
+                    if tx.send(done).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(job_rx);
+        drop(done_tx);
+        let writer_thread = scope.spawn({
+            let abort = abort.clone();
+            let window = window.clone();
+            move || {
+                let r = writer.consume(done_rx);
+                if r.is_err() {
+                    abort.store(true, Ordering::SeqCst);
+                    window.cv.notify_all();
+                }
+                r.map(|()| writer)
+            }
+        });
+
+        // Dispatch.
+        let mut seq = 0u64;
+        let stopped = || opts.stop.load(Ordering::SeqCst) || abort.load(Ordering::SeqCst);
+        let mut dispatch = |index: u64, origin: Origin, data: JobData| -> bool {
+            {
+                let mut written = window.written.lock().expect("window lock");
+                while seq >= *written + window.size {
+                    if stopped() {
+                        return false;
+                    }
+                    written = window
+                        .cv
+                        .wait_timeout(written, Duration::from_millis(100))
+                        .expect("window lock")
+                        .0;
+                }
+            }
+            if stopped() {
+                return false;
+            }
+            let job = Job {
+                seq,
+                index,
+                origin,
+                data,
+            };
+            seq += 1;
+            job_tx.send(job).is_ok()
+        };
+        match &source {
+            Source::Mbox(map) => {
+                let base = map.bytes().as_ptr() as usize;
+                for msg in Splitter::new(map.bytes()) {
+                    let index = msg.index as u64;
+                    if done_set.contains(&index) {
+                        continue;
+                    }
+                    let start = msg.raw.as_ptr() as usize - base;
+                    let origin = Origin::Mbox {
+                        offset: msg.offset,
+                        separator: msg.separator.to_vec(),
+                    };
+                    let data = JobData::Range {
+                        start,
+                        end: start + msg.raw.len(),
+                    };
+                    if !dispatch(index, origin, data) {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+            Source::Files(files) => {
+                for (index, (origin, path)) in files.iter().enumerate() {
+                    let index = index as u64;
+                    if done_set.contains(&index) {
+                        continue;
+                    }
+                    if !dispatch(index, origin.clone(), JobData::File(path.clone())) {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+        }
+        drop(job_tx);
+        writer_thread.join().expect("writer thread panicked")
+    });
+    let mut writer = writer_result?;
+    let interrupted = !complete;
+
+    // Finish: a last checkpoint, then (when complete) the rename and the journal's removal.
+    writer.checkpoint()?;
+    writer.progress.finish();
+    if !interrupted {
+        if let Sink::Mbox { partial, .. } = &writer.sink {
+            fs::rename(partial, output).map_err(io_err(format!(
+                "cannot rename {} to {}",
+                partial.display(),
+                output.display()
+            )))?;
+        }
+        fs::remove_file(&journal_path)
+            .map_err(io_err(format!("cannot remove {}", journal_path.display())))?;
+    }
+
+    let mut total = writer.prior;
+    total.add(&writer.tally);
+    let seconds = started.elapsed().as_secs_f64();
+    let this_run = writer.tally;
+    let summary = Summary {
+        kind: "summary".into(),
+        input: input.display().to_string(),
+        output: output.display().to_string(),
+        input_format: input_format.to_string(),
+        output_format: output_format.to_string(),
+        messages_in: total.messages(),
+        messages_out: total.out,
+        messages_failed: total.failed,
+        messages_resumed: writer.prior.messages(),
+        attachments_removed: total.attachments_removed,
+        html_converted: total.html_converted,
+        bytes_in: total.bytes_in,
+        bytes_out: total.bytes_out,
+        seconds,
+        msgs_per_sec: this_run.messages() as f64 / seconds.max(1e-9),
+        mb_per_sec: this_run.bytes_in as f64 / 1e6 / seconds.max(1e-9),
+        jobs,
+        interrupted,
+        failed_dir: (total.failed > 0).then(|| failed_dir.display().to_string()),
+        skipped_files,
+    };
+    if let Some(report) = writer.report.as_mut() {
+        let path = opts.report.as_deref().unwrap_or(Path::new("report"));
+        let mut line = serde_json::to_vec(&summary).expect("summary serialises");
+        line.push(b'\n');
+        report
+            .write_all(&line)
+            .and_then(|()| report.flush())
+            .map_err(io_err(format!("cannot write {}", path.display())))?;
+    }
+    Ok(summary)
+}
+
+/// Reads, unescapes and sanitises one message; never panics.
+fn work(sanitizer: &Sanitizer, map: Option<&MappedFile>, variant: MboxVariant, job: Job) -> Done {
+    let Job {
+        seq,
+        index,
+        origin,
+        data,
+    } = job;
+    let owned;
+    let bytes: std::borrow::Cow<'_, [u8]> = match data {
+        JobData::Range { start, end } => {
+            let all = map.map_or(&[][..], MappedFile::bytes);
+            unescape(&all[start.min(all.len())..end.min(all.len())], variant)
+        }
+        JobData::File(path) => match fs::read(&path) {
+            Ok(b) => {
+                owned = b;
+                std::borrow::Cow::Borrowed(&owned[..])
+            }
+            Err(e) => {
+                return Done {
+                    seq,
+                    index,
+                    origin,
+                    input_bytes: 0,
+                    result: Err(Failure {
+                        reason: format!("cannot read {}: {e}", path.display()),
+                        original: None,
+                    }),
+                };
+            }
+        },
+    };
+    let input_bytes = bytes.len() as u64;
+    let caught =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sanitizer.sanitize(&bytes)));
+    let result = match caught {
+        Ok(Ok(outcome)) => {
+            let status_flags = if matches!(origin, Origin::Mbox { .. }) {
+                maildir::flags_from_status(&bytes)
+            } else {
+                String::new()
+            };
+            Ok(Sanitized {
+                message: outcome.to_message(),
+                report: outcome.report,
+                status_flags,
+            })
+        }
+        Ok(Err(e)) => Err(Failure {
+            reason: e.to_string(),
+            original: Some(bytes.into_owned()),
+        }),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panic".into());
+            Err(Failure {
+                reason: format!("internal error (panic): {what}"),
+                original: Some(bytes.into_owned()),
+            })
+        }
+    };
+    Done {
+        seq,
+        index,
+        origin,
+        input_bytes,
+        result,
+    }
+}
+
+struct Writer {
+    sink: Sink,
+    journal: File,
+    journal_path: PathBuf,
+    pending_journal: Vec<u8>,
+    unflushed: u64,
+    last_checkpoint: Instant,
+    report: Option<BufWriter<File>>,
+    failed_dir: PathBuf,
+    input_display: String,
+    tally: Tally,
+    prior: Tally,
+    progress: ProgressDisplay,
+    window: Arc<Window>,
+    output_is_maildir_like_input: bool,
+}
+
+impl Writer {
+    fn consume(&mut self, rx: crossbeam_channel::Receiver<Done>) -> Result<()> {
+        let mut next = 0u64;
+        let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+        for done in rx {
+            pending.insert(done.seq, done);
+            while let Some(done) = pending.remove(&next) {
+                self.write_one(done)?;
+                next += 1;
+                *self.window.written.lock().expect("window lock") = next;
+                self.window.cv.notify_all();
+            }
+        }
+        Ok(())
+    }
+
+    fn write_one(&mut self, done: Done) -> Result<()> {
+        let Done {
+            index,
+            origin,
+            input_bytes,
+            result,
+            ..
+        } = done;
+        let (record, tally, end) = match result {
+            Ok(s) => {
+                let (output, end) = self.write_output(index, &origin, &s)?;
+                let out_bytes = s.message.len() as u64;
+                let r = s.report;
+                let tally = Tally::sanitized(&r, input_bytes, out_bytes);
+                let record = MessageRecord {
+                    kind: "message".into(),
+                    index,
+                    source: origin.position(),
+                    status: Status::Ok,
+                    output,
+                    message_id: r.message_id,
+                    original_sha256: Some(r.original_sha256),
+                    actions: r.actions.iter().map(|a| a.token().to_string()).collect(),
+                    removed: r.removed,
+                    warnings: r.warnings,
+                    reason: None,
+                    input_bytes,
+                    output_bytes: out_bytes,
+                };
+                (record, tally, end)
+            }
+            Err(f) => {
+                let output = self.write_failed(index, &origin, &f)?;
+                let record = MessageRecord {
+                    kind: "message".into(),
+                    index,
+                    source: origin.position(),
+                    status: Status::Failed,
+                    output,
+                    message_id: None,
+                    original_sha256: None,
+                    actions: vec![],
+                    removed: vec![],
+                    warnings: vec![],
+                    reason: Some(f.reason),
+                    input_bytes,
+                    output_bytes: 0,
+                };
+                let end = match &self.sink {
+                    Sink::Mbox { writer, .. } => Some(writer.position()),
+                    _ => None,
+                };
+                (record, Tally::failed(input_bytes), end)
+            }
+        };
+        self.tally.add(&tally);
+        let entry = JournalEntry {
+            i: index,
+            end,
+            t: tally,
+        };
+        serde_json::to_writer(&mut self.pending_journal, &entry).expect("entry serialises");
+        self.pending_journal.push(b'\n');
+        if let Some(report) = self.report.as_mut() {
+            let mut line = serde_json::to_vec(&record).expect("record serialises");
+            line.push(b'\n');
+            report
+                .write_all(&line)
+                .map_err(io_err("cannot write the report"))?;
+        }
+        self.unflushed += input_bytes;
+        self.progress.update(&self.tally);
+        if self.unflushed >= 64 << 20 || self.last_checkpoint.elapsed() >= Duration::from_secs(2) {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the output, then the journal entries that describe it.
+    fn checkpoint(&mut self) -> Result<()> {
+        if let Sink::Mbox {
+            writer, partial, ..
+        } = &mut self.sink
+        {
+            writer
+                .flush()
+                .map_err(io_err(format!("cannot write {}", partial.display())))?;
+        }
+        if !self.pending_journal.is_empty() {
+            self.journal
+                .write_all(&self.pending_journal)
+                .and_then(|()| self.journal.flush())
+                .map_err(io_err(format!(
+                    "cannot write {}",
+                    self.journal_path.display()
+                )))?;
+            self.pending_journal.clear();
+        }
+        if let Some(report) = self.report.as_mut() {
+            report.flush().map_err(io_err("cannot write the report"))?;
+        }
+        self.unflushed = 0;
+        self.last_checkpoint = Instant::now();
+        Ok(())
+    }
+
+    /// Writes a sanitised message; returns its place in the output and, for an mbox
+    /// output, the output length after it.
+    fn write_output(
+        &mut self,
+        index: u64,
+        origin: &Origin,
+        s: &Sanitized,
+    ) -> Result<(String, Option<u64>)> {
+        match &mut self.sink {
+            Sink::Mbox {
+                writer,
+                partial,
+                map,
+                released,
+            } => {
+                let at = writer.position();
+                let separator: &[u8] = match origin {
+                    Origin::Mbox { separator, .. } => separator,
+                    _ => b"",
+                };
+                writer
+                    .write_message(separator, &s.message)
+                    .map_err(io_err(format!("cannot write {}", partial.display())))?;
+                // Release input pages already done with, every 64 MiB.
+                if let (Some(map), Origin::Mbox { offset, .. }) = (map, origin)
+                    && *offset >= *released + (64 << 20)
+                {
+                    map.release_before(*offset);
+                    *released = *offset;
+                }
+                Ok((format!("mbox:{at}"), Some(writer.position())))
+            }
+            Sink::Maildir(md) => {
+                let (subdir, unique, flags) = match origin {
+                    Origin::Maildir {
+                        subdir,
+                        unique,
+                        flags,
+                    } if self.output_is_maildir_like_input => {
+                        (*subdir, unique.clone(), flags.clone())
+                    }
+                    _ => (
+                        Subdir::Cur,
+                        format!(
+                            "{index:08}.{}.mugai",
+                            s.report.original_sha256.get(..16).unwrap_or("0")
+                        ),
+                        Some(s.status_flags.clone()),
+                    ),
+                };
+                let path = md
+                    .write(subdir, &unique, flags.as_deref(), &s.message)
+                    .map_err(io_err(format!("cannot write into {}", md.root().display())))?;
+                Ok((relative_display(md.root(), &path), None))
+            }
+            Sink::Eml(w) => {
+                let rel = origin.rel_name(index);
+                w.write(&rel, &s.message)
+                    .map_err(io_err(format!("cannot write {}", rel.display())))?;
+                Ok((rel.to_string_lossy().into_owned(), None))
+            }
+        }
+    }
+
+    /// Puts the original into the failed folder with a reason file.
+    fn write_failed(&mut self, index: u64, origin: &Origin, f: &Failure) -> Result<String> {
+        let rel = origin.rel_name(index);
+        let path = self.failed_dir.join(&rel);
+        if let Some(original) = &f.original {
+            eml::write_atomic(&path, original)
+                .map_err(io_err(format!("cannot write {}", path.display())))?;
+        }
+        let reason_path = with_suffix(&path, ".reason.txt");
+        let text = format!(
+            "input: {}\nposition: {}\nindex: {index}\nreason: {}\n",
+            self.input_display,
+            origin.position(),
+            f.reason
+        );
+        eml::write_atomic(&reason_path, text.as_bytes())
+            .map_err(io_err(format!("cannot write {}", reason_path.display())))?;
+        Ok(path.display().to_string())
+    }
+}
+
+fn relative_display(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Progress on standard error: an indicatif bar, or a log line every 5 seconds.
+struct ProgressDisplay {
+    mode: Progress,
+    bar: Option<indicatif::ProgressBar>,
+    started: Instant,
+    last: Instant,
+    total_bytes: u64,
+    prior: Tally,
+}
+
+impl ProgressDisplay {
+    fn new(mode: Progress, total_bytes: u64, prior: Tally) -> Self {
+        let mode = match mode {
+            Progress::Auto if io::stderr().is_terminal() => Progress::Bar,
+            Progress::Auto => Progress::Log,
+            m => m,
+        };
+        let bar = (mode == Progress::Bar).then(|| {
+            let bar = indicatif::ProgressBar::new(total_bytes);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{wide_bar}] {percent:>3}% {binary_bytes_per_sec} ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_position(prior.bytes_in);
+            bar.reset_eta();
+            bar
+        });
+        let now = Instant::now();
+        ProgressDisplay {
+            mode,
+            bar,
+            started: now,
+            last: now,
+            total_bytes,
+            prior,
+        }
+    }
+
+    fn update(&mut self, tally: &Tally) {
+        if self.mode == Progress::Off {
+            return;
+        }
+        let now = Instant::now();
+        let every = if self.mode == Progress::Bar {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(5)
+        };
+        if now.duration_since(self.last) < every {
+            return;
+        }
+        self.last = now;
+        let secs = now.duration_since(self.started).as_secs_f64().max(1e-9);
+        let msgs = tally.messages();
+        let rate = msgs as f64 / secs;
+        let done_bytes = self.prior.bytes_in + tally.bytes_in;
+        if let Some(bar) = &self.bar {
+            bar.set_position(done_bytes);
+            bar.set_message(format!(
+                "{} msgs, {:.0} msg/s, {} failed",
+                self.prior.messages() + msgs,
+                rate,
+                self.prior.failed + tally.failed
+            ));
+        } else {
+            let mbps = tally.bytes_in as f64 / 1e6 / secs;
+            let pct = if self.total_bytes > 0 {
+                done_bytes as f64 * 100.0 / self.total_bytes as f64
+            } else {
+                100.0
+            };
+            let eta = if tally.bytes_in > 0 {
+                let left = self.total_bytes.saturating_sub(done_bytes) as f64;
+                format!("{:.0} s", left / (tally.bytes_in as f64 / secs))
+            } else {
+                "?".into()
+            };
+            eprintln!(
+                "mugai batch: {} msgs ({} failed), {rate:.0} msg/s, {mbps:.2} MB/s, {pct:.1}%, ETA {eta}",
+                self.prior.messages() + msgs,
+                self.prior.failed + tally.failed
+            );
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_output_over_or_inside_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let inp = dir.path().join("in");
+        fs::create_dir_all(inp.join("cur")).unwrap();
+        assert!(check_paths(&inp, &[&inp]).is_err());
+        assert!(check_paths(&inp, &[&inp.join("out")]).is_err());
+        assert!(check_paths(&inp.join("cur"), &[&inp]).is_err());
+        assert!(check_paths(&inp, &[&dir.path().join("out/x")]).is_ok());
+        // Through a relative path with `..`.
+        let odd = inp.join("cur/../");
+        assert!(check_paths(&inp, &[&odd]).is_err());
+    }
+
+    #[test]
+    fn with_suffix_appends() {
+        assert_eq!(
+            with_suffix(Path::new("/a/b.mbox"), ".failed"),
+            PathBuf::from("/a/b.mbox.failed")
+        );
+    }
+}
