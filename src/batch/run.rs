@@ -36,6 +36,7 @@ use super::maildir::{self, MaildirWriter, Subdir};
 use super::mbox::{MappedFile, MboxVariant, MboxWriter, Splitter, unescape};
 use super::report::{MessageRecord, SourcePosition, Status, Summary, Tally};
 use crate::error::{Error, Result};
+use crate::outcome::Outcome;
 use crate::policy::{LineEnding, Policy};
 use crate::report::Report;
 use crate::sanitize::Sanitizer;
@@ -351,6 +352,32 @@ enum Sink {
 /// with the paths, refusals (writing into the input, an existing output without
 /// `--resume`) and output I/O failures.
 pub fn run(mut policy: Policy, opts: &BatchOptions) -> Result<Summary> {
+    let input_format = match opts.input_format {
+        Some(f) => f,
+        None => {
+            detect(&opts.input).map_err(io_err(format!("cannot read {}", opts.input.display())))?
+        }
+    };
+    let output_format = opts.output_format.unwrap_or(input_format.default_output());
+    if matches!(output_format, OutputFormat::Mbox | OutputFormat::Maildir) {
+        policy.output.line_ending = LineEnding::Lf;
+    }
+    let sanitizer = Sanitizer::new(policy);
+    let opts = BatchOptions {
+        input_format: Some(input_format),
+        output_format: Some(output_format),
+        ..opts.clone()
+    };
+    run_with(&opts, &|bytes: &[u8]| sanitizer.sanitize(bytes))
+}
+
+/// [`run`] with another sanitising function (for tests and embedders with their own
+/// pipeline). The function must be callable from several threads; a panic in it is caught
+/// and the message counted as failed. The policy's line ending is the caller's business.
+pub fn run_with<F>(opts: &BatchOptions, sanitize: &F) -> Result<Summary>
+where
+    F: Fn(&[u8]) -> Result<Outcome> + Sync,
+{
     let started = Instant::now();
     let input = &opts.input;
     let input_format = match opts.input_format {
@@ -358,10 +385,6 @@ pub fn run(mut policy: Policy, opts: &BatchOptions) -> Result<Summary> {
         None => detect(input).map_err(io_err(format!("cannot read {}", input.display())))?,
     };
     let output_format = opts.output_format.unwrap_or(input_format.default_output());
-    if matches!(output_format, OutputFormat::Mbox | OutputFormat::Maildir) {
-        policy.output.line_ending = LineEnding::Lf;
-    }
-    let sanitizer = Sanitizer::new(policy);
     let jobs = if opts.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -610,11 +633,10 @@ pub fn run(mut policy: Policy, opts: &BatchOptions) -> Result<Summary> {
         for _ in 0..jobs {
             let rx = job_rx.clone();
             let tx = done_tx.clone();
-            let sanitizer = &sanitizer;
             let map = mbox_map.clone();
             scope.spawn(move || {
                 for job in rx {
-                    let done = work(sanitizer, map.as_deref(), variant, job);
+                    let done = work(sanitize, map.as_deref(), variant, job);
                     if tx.send(done).is_err() {
                         break;
                     }
@@ -761,7 +783,10 @@ pub fn run(mut policy: Policy, opts: &BatchOptions) -> Result<Summary> {
 }
 
 /// Reads, unescapes and sanitises one message; never panics.
-fn work(sanitizer: &Sanitizer, map: Option<&MappedFile>, variant: MboxVariant, job: Job) -> Done {
+fn work<F>(sanitize: &F, map: Option<&MappedFile>, variant: MboxVariant, job: Job) -> Done
+where
+    F: Fn(&[u8]) -> Result<Outcome> + Sync,
+{
     let Job {
         seq,
         index,
@@ -794,8 +819,7 @@ fn work(sanitizer: &Sanitizer, map: Option<&MappedFile>, variant: MboxVariant, j
         },
     };
     let input_bytes = bytes.len() as u64;
-    let caught =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sanitizer.sanitize(&bytes)));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sanitize(&bytes)));
     let result = match caught {
         Ok(Ok(outcome)) => {
             let status_flags = if matches!(origin, Origin::Mbox { .. }) {
@@ -1176,6 +1200,259 @@ mod tests {
         // Through a relative path with `..`.
         let odd = inp.join("cur/../");
         assert!(check_paths(&inp, &[&odd]).is_err());
+    }
+
+    /// A stand-in for the core: keeps the Subject and the body, adds a marker header;
+    /// "GARBAGE" is rejected, "PANIC" panics, "STOP" sets the stop flag.
+    fn fake(stop: Option<Arc<AtomicBool>>) -> impl Fn(&[u8]) -> Result<Outcome> + Sync {
+        move |bytes: &[u8]| {
+            let text = String::from_utf8_lossy(bytes);
+            if text.contains("GARBAGE") {
+                return Err(Error::Rejected {
+                    reason: "garbage".into(),
+                });
+            }
+            if text.contains("PANIC") {
+                panic!("fake panic");
+            }
+            if text.contains("STOP")
+                && let Some(stop) = &stop
+            {
+                stop.store(true, Ordering::SeqCst);
+            }
+            let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+            let subject = head
+                .lines()
+                .find(|l| l.starts_with("Subject:"))
+                .unwrap_or("Subject: none");
+            let mut report = Report::default();
+            use sha2::Digest;
+            report.original_sha256 = hex::encode(sha2::Sha256::digest(bytes));
+            report.message_id = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Message-ID: "))
+                .map(str::to_string);
+            if text.contains("<html") {
+                report.act(crate::Action::HtmlConverted);
+            }
+            Ok(Outcome {
+                header_edits: vec![],
+                headers: format!("{subject}\nX-Fake: 1\n").into_bytes(),
+                body: format!("SANITISED\n{body}").into_bytes(),
+                line_ending: "\n",
+                report,
+                not_a_mail: false,
+            })
+        }
+    }
+
+    const PM: &str = "From a@example.jp Mon Jan  2 03:04:05 2023";
+
+    fn make_mbox(n: usize, special: &[(usize, &str)]) -> String {
+        let mut s = String::new();
+        for i in 0..n {
+            let extra = special
+                .iter()
+                .find(|(k, _)| *k == i)
+                .map_or("", |(_, w)| *w);
+            s.push_str(&format!(
+                "{PM}\nSubject: n={i}\nMessage-ID: <{i}@x>\n\nbody {i} {extra}\n>From quoted\n\n"
+            ));
+        }
+        s
+    }
+
+    fn subjects(mbox: &[u8]) -> Vec<String> {
+        super::super::mbox::Splitter::new(mbox)
+            .map(|m| {
+                let raw = m.unescaped(MboxVariant::Mboxrd);
+                let t = String::from_utf8_lossy(&raw).into_owned();
+                assert!(t.contains("\nSANITISED\n"), "{t}");
+                assert!(t.contains("\nFrom quoted\n"), "{t}");
+                t.lines().next().unwrap().to_string()
+            })
+            .collect()
+    }
+
+    fn opts(input: &Path, output: &Path) -> BatchOptions {
+        let mut o = BatchOptions::new(input, output);
+        o.jobs = 3;
+        o
+    }
+
+    #[test]
+    fn mbox_in_order_with_failures_routed() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mbox");
+        fs::write(&input, make_mbox(200, &[(17, "GARBAGE"), (33, "PANIC")])).unwrap();
+        let output = dir.path().join("out.mbox");
+        let report = dir.path().join("r.jsonl");
+        let mut o = opts(&input, &output);
+        o.report = Some(report.clone());
+        let summary = run_with(&o, &fake(None)).unwrap();
+        assert_eq!(summary.messages_in, 200);
+        assert_eq!(summary.messages_out, 198);
+        assert_eq!(summary.messages_failed, 2);
+        assert!(!summary.success());
+        let subs = subjects(&fs::read(&output).unwrap());
+        let expected: Vec<String> = (0..200)
+            .filter(|i| *i != 17 && *i != 33)
+            .map(|i| format!("Subject: n={i}"))
+            .collect();
+        assert_eq!(subs, expected);
+        let failed = dir.path().join("out.mbox.failed");
+        let original = fs::read_to_string(failed.join("00000017.eml")).unwrap();
+        assert!(original.contains("GARBAGE"));
+        let reason = fs::read_to_string(failed.join("00000017.eml.reason.txt")).unwrap();
+        assert!(reason.contains("garbage"), "{reason}");
+        let reason = fs::read_to_string(failed.join("00000033.eml.reason.txt")).unwrap();
+        assert!(reason.contains("panic"), "{reason}");
+        assert!(!dir.path().join("out.mbox.mugai-journal").exists());
+        assert!(!dir.path().join("out.mbox.mugai-partial").exists());
+        let lines: Vec<serde_json::Value> = fs::read_to_string(&report)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 201);
+        assert_eq!(lines[5]["index"], 5);
+        assert_eq!(lines[5]["message_id"], "<5@x>");
+        assert_eq!(lines[17]["status"], "failed");
+        assert_eq!(lines[200]["type"], "summary");
+        assert_eq!(lines[200]["messages_failed"], 2);
+        // The output exists now: a second run refuses to overwrite it.
+        assert!(run_with(&o, &fake(None)).is_err());
+    }
+
+    #[test]
+    fn interrupted_run_resumes_without_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mbox");
+        fs::write(&input, make_mbox(300, &[(100, "STOP"), (150, "GARBAGE")])).unwrap();
+        let output = dir.path().join("out.mbox");
+        let report = dir.path().join("r.jsonl");
+        let mut o = opts(&input, &output);
+        o.report = Some(report.clone());
+        let first = run_with(&o, &fake(Some(o.stop.clone()))).unwrap();
+        assert!(first.interrupted);
+        assert!(
+            first.messages_in >= 101 && first.messages_in < 300,
+            "{first:?}"
+        );
+        assert!(!output.exists());
+        let partial = dir.path().join("out.mbox.mugai-partial");
+        let done = subjects(&fs::read(&partial).unwrap());
+        assert_eq!(done.len() as u64, first.messages_out);
+        // Without --resume: refused.
+        let mut o2 = opts(&input, &output);
+        o2.report = Some(report.clone());
+        assert!(run_with(&o2, &fake(None)).is_err());
+        // Simulate a crash that left half a message after the last checkpoint.
+        let mut f = OpenOptions::new().append(true).open(&partial).unwrap();
+        f.write_all(b"From torn Mon Jan  2 03:04:05 2023\nSubject: torn")
+            .unwrap();
+        drop(f);
+        o2.resume = true;
+        let second = run_with(&o2, &fake(None)).unwrap();
+        assert!(!second.interrupted);
+        assert_eq!(second.messages_in, 300);
+        assert_eq!(second.messages_out, 299);
+        assert_eq!(second.messages_failed, 1);
+        assert_eq!(second.messages_resumed, first.messages_in);
+        let subs = subjects(&fs::read(&output).unwrap());
+        let expected: Vec<String> = (0..300)
+            .filter(|i| *i != 150)
+            .map(|i| format!("Subject: n={i}"))
+            .collect();
+        assert_eq!(subs, expected);
+        let text = fs::read_to_string(&report).unwrap();
+        let messages = text
+            .lines()
+            .filter(|l| l.contains("\"type\":\"message\""))
+            .count();
+        assert_eq!(messages, 300);
+        // Resuming a complete run: nothing to resume.
+        assert!(run_with(&o2, &fake(None)).is_err());
+    }
+
+    #[test]
+    fn maildir_flags_and_names_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("Maildir");
+        let md = MaildirWriter::create(&input).unwrap();
+        md.write(Subdir::Cur, "1.a.host", Some("FS"), b"Subject: one\n\nx\n")
+            .unwrap();
+        md.write(
+            Subdir::Cur,
+            "2.b.host",
+            Some("RS"),
+            b"Subject: two\n\nGARBAGE\n",
+        )
+        .unwrap();
+        md.write(Subdir::New, "3.c.host", None, b"Subject: three\n\nz\n")
+            .unwrap();
+        let output = dir.path().join("Clean");
+        let summary = run_with(&opts(&input, &output), &fake(None)).unwrap();
+        assert_eq!((summary.messages_out, summary.messages_failed), (2, 1));
+        let out = maildir::list(&output).unwrap();
+        let names: Vec<_> = out.iter().map(|e| (e.subdir, e.file_name())).collect();
+        assert_eq!(
+            names,
+            vec![
+                (Subdir::New, "3.c.host".to_string()),
+                (Subdir::Cur, "1.a.host:2,FS".to_string()),
+            ]
+        );
+        assert!(
+            fs::read_to_string(&out[1].path)
+                .unwrap()
+                .contains("SANITISED")
+        );
+        assert!(output.join("failed/cur/2.b.host:2,RS.eml").exists());
+        assert!(
+            output
+                .join("failed/cur/2.b.host:2,RS.eml.reason.txt")
+                .exists()
+        );
+        assert!(!output.join(".mugai-journal").exists());
+        assert_eq!(fs::read_dir(output.join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn mbox_to_maildir_uses_status_flags_and_eml_tree_mirrors() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mbox");
+        fs::write(
+            &input,
+            format!("{PM}\nSubject: a\nStatus: RO\nX-Status: F\n\na\n\n{PM}\nSubject: b\n\nb\n"),
+        )
+        .unwrap();
+        let output = dir.path().join("md");
+        let mut o = opts(&input, &output);
+        o.output_format = Some(OutputFormat::Maildir);
+        run_with(&o, &fake(None)).unwrap();
+        let flags: Vec<_> = maildir::list(&output)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.flags.unwrap())
+            .collect();
+        assert_eq!(flags, vec!["FS".to_string(), String::new()]);
+
+        let tree = dir.path().join("tree");
+        fs::create_dir_all(tree.join("2024/03")).unwrap();
+        fs::write(tree.join("2024/03/x.eml"), b"Subject: x\n\nx\n").unwrap();
+        fs::write(tree.join("top.eml"), b"Subject: t\n\nt\n").unwrap();
+        let out = dir.path().join("tree-out");
+        let s = run_with(&opts(&tree, &out), &fake(None)).unwrap();
+        assert_eq!(s.messages_out, 2);
+        assert!(
+            fs::read_to_string(out.join("2024/03/x.eml"))
+                .unwrap()
+                .contains("SANITISED")
+        );
+        assert!(out.join("top.eml").exists());
+        // Writing into the input is refused.
+        assert!(run_with(&opts(&tree, &tree.join("out")), &fake(None)).is_err());
     }
 
     #[test]
