@@ -36,9 +36,9 @@ fn main() -> std::io::Result<()> {
                     "Content-Type: text/html; charset=utf-8\n\n<html><body>"
                 )?;
                 for k in 0..20 {
-                    write!(
+                    writeln!(
                         out,
-                        "<p>{para}<a href=\"https://example.com/{i}/{k}\">link {k}</a></p>\n"
+                        "<p>{para}<a href=\"https://example.com/{i}/{k}\">link {k}</a></p>"
                     )?;
                 }
                 writeln!(out, "<p>marker-{i}</p></body></html>")?;
