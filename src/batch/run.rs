@@ -101,7 +101,7 @@ impl BatchOptions {
 
 fn refuse(message: String) -> Error {
     Error::io(
-        "mugai batch",
+        "batch",
         io::Error::new(io::ErrorKind::InvalidInput, message),
     )
 }

@@ -80,7 +80,8 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         },
         stop,
     };
-    let summary = mugai::batch::run(policy, &opts)?;
+    // The library's errors already carry their cause in their message.
+    let summary = mugai::batch::run(policy, &opts).map_err(|e| anyhow::anyhow!("{e}"))?;
     if !args.quiet {
         eprintln!("{summary}");
     }
