@@ -340,6 +340,11 @@ impl<W: Write> MboxWriter<W> {
         self.inner.flush()
     }
 
+    /// The underlying writer, by reference.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
     /// The underlying writer.
     pub fn into_inner(self) -> W {
         self.inner

@@ -733,7 +733,15 @@ where
     writer.checkpoint()?;
     writer.progress.finish();
     if !interrupted {
-        if let Sink::Mbox { partial, .. } = &writer.sink {
+        if let Sink::Mbox {
+            partial, writer, ..
+        } = &writer.sink
+        {
+            writer
+                .get_ref()
+                .get_ref()
+                .sync_all()
+                .map_err(io_err(format!("cannot sync {}", partial.display())))?;
             fs::rename(partial, output).map_err(io_err(format!(
                 "cannot rename {} to {}",
                 partial.display(),
