@@ -550,6 +550,45 @@ mod tests {
         assert_eq!(asctime(951_782_400), "Tue Feb 29 00:00:00 2000");
     }
 
+    proptest::proptest! {
+        /// Whatever the messages hold, writing them as mboxrd and splitting them again gives
+        /// them back (with a final newline added where one was missing).
+        #[test]
+        fn mboxrd_round_trip(
+            msgs in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        proptest::strategy::Just(String::new()),
+                        proptest::strategy::Just("From someone Mon Jan  2 03:04:05 2023".to_string()),
+                        proptest::strategy::Just(">From x".to_string()),
+                        proptest::strategy::Just(">>>From 12:00 y".to_string()),
+                        proptest::strategy::Just("From".to_string()),
+                        "[ -~]{0,20}",
+                    ],
+                    0..12,
+                ),
+                1..6,
+            ),
+            crlf in proptest::bool::ANY,
+        ) {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let bodies: Vec<String> = msgs
+                .iter()
+                .map(|lines| lines.iter().map(|l| format!("{l}{eol}")).collect())
+                .collect();
+            let mut w = MboxWriter::new(Vec::new(), 0);
+            for b in &bodies {
+                w.write_message(PM.as_bytes(), b.as_bytes()).unwrap();
+            }
+            let out = w.into_inner();
+            let back: Vec<Vec<u8>> = Splitter::new(&out)
+                .map(|m| m.unescaped(MboxVariant::Mboxrd).into_owned())
+                .collect();
+            let expected: Vec<Vec<u8>> = bodies.iter().map(|b| b.as_bytes().to_vec()).collect();
+            proptest::prop_assert_eq!(back, expected);
+        }
+    }
+
     #[test]
     fn postmark_shapes() {
         assert!(looks_like_postmark(
