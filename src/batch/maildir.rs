@@ -5,6 +5,10 @@
 //! flagged, seen). Reading lists `cur/` and `new/` (never `tmp/`, which holds deliveries in
 //! progress); writing puts each message into `tmp/` and renames it into `cur/` or `new/`, with
 //! the flags kept.
+//!
+//! Maildir++ subfolders (`.Sent/`, `.Archive.2023/`: directories whose name starts with a
+//! dot and that hold `cur/` or `new/`) are read too, and written back under the same name
+//! with the `maildirfolder` marker file.
 
 use std::fs;
 use std::io;
@@ -32,6 +36,8 @@ impl Subdir {
 /// One message file of a Maildir.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaildirEntry {
+    /// Maildir++ folder (`""` for the top level, `".Sent"` for a subfolder).
+    pub folder: String,
     /// Full path of the file.
     pub path: PathBuf,
     /// `cur` or `new`.
@@ -74,12 +80,42 @@ pub fn is_maildir(dir: &Path) -> bool {
     dir.join("cur").is_dir() || dir.join("new").is_dir()
 }
 
-/// Lists the messages of the Maildir at `root`, `new/` first then `cur/`, each sorted by
-/// name. Hidden files (starting with `.`) are skipped.
+/// Lists the messages of the Maildir at `root` and of its Maildir++ subfolders (the top
+/// level first, then the subfolders by name); in each, `new/` first then `cur/`, each sorted
+/// by name. Hidden files (starting with `.`) are skipped.
 pub fn list(root: &Path) -> io::Result<Vec<MaildirEntry>> {
+    let mut folders = Vec::new();
+    for entry in fs::read_dir(root)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        if name.starts_with('.')
+            && name.len() > 1
+            && name != ".."
+            && entry.file_type()?.is_dir()
+            && is_maildir(&entry.path())
+        {
+            folders.push(name);
+        }
+    }
+    folders.sort();
     let mut out = Vec::new();
+    list_folder(root, "", &mut out)?;
+    for folder in folders {
+        list_folder(root, &folder, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn list_folder(root: &Path, folder: &str, out: &mut Vec<MaildirEntry>) -> io::Result<()> {
+    let base = if folder.is_empty() {
+        root.to_owned()
+    } else {
+        root.join(folder)
+    };
     for subdir in [Subdir::New, Subdir::Cur] {
-        let dir = root.join(subdir.as_str());
+        let dir = base.join(subdir.as_str());
         if !dir.is_dir() {
             continue;
         }
@@ -101,6 +137,7 @@ pub fn list(root: &Path) -> io::Result<Vec<MaildirEntry>> {
         for name in names {
             let (unique, flags) = parse_name(&name);
             out.push(MaildirEntry {
+                folder: folder.to_string(),
                 path: dir.join(&name),
                 subdir,
                 unique: unique.to_string(),
@@ -108,7 +145,16 @@ pub fn list(root: &Path) -> io::Result<Vec<MaildirEntry>> {
             });
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Whether `folder` is `""` or a usable Maildir++ folder name (`.Name`, no `/`, not `..`).
+pub fn is_valid_folder(folder: &str) -> bool {
+    folder.is_empty()
+        || (folder.starts_with('.')
+            && folder.len() > 1
+            && folder != ".."
+            && !folder.contains(['/', '\\']))
 }
 
 /// Maildir flags for a message read from an mbox, from its `Status:` and `X-Status:`
@@ -170,18 +216,46 @@ impl MaildirWriter {
         flags: Option<&str>,
         data: &[u8],
     ) -> io::Result<PathBuf> {
+        self.write_in("", subdir, unique, flags, data)
+    }
+
+    /// [`MaildirWriter::write`] into the Maildir++ subfolder `folder` (`""` for the top
+    /// level), created with its `maildirfolder` marker if needed.
+    pub fn write_in(
+        &self,
+        folder: &str,
+        subdir: Subdir,
+        unique: &str,
+        flags: Option<&str>,
+        data: &[u8],
+    ) -> io::Result<PathBuf> {
+        if !is_valid_folder(folder) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("unusable Maildir++ folder {folder:?}"),
+            ));
+        }
+        let base = if folder.is_empty() {
+            self.root.clone()
+        } else {
+            let base = self.root.join(folder);
+            if !base.join("tmp").is_dir() {
+                for sub in ["cur", "new", "tmp"] {
+                    fs::create_dir_all(base.join(sub))?;
+                }
+                fs::write(base.join("maildirfolder"), b"")?;
+            }
+            base
+        };
         if unique.is_empty() || unique.contains(['/', '\\']) || unique.starts_with('.') {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("unusable Maildir name {unique:?}"),
             ));
         }
-        let tmp = self.root.join("tmp").join(unique);
+        let tmp = base.join("tmp").join(unique);
         fs::write(&tmp, data)?;
-        let dest = self
-            .root
-            .join(subdir.as_str())
-            .join(file_name(unique, flags));
+        let dest = base.join(subdir.as_str()).join(file_name(unique, flags));
         fs::rename(&tmp, &dest)?;
         Ok(dest)
     }
@@ -221,6 +295,14 @@ mod tests {
             ]
         );
         assert!(is_maildir(dir.path()));
+        w.write_in(".Sent", Subdir::Cur, "4.d.host", Some("S"), b"A: 4\n\n")
+            .unwrap();
+        assert!(dir.path().join(".Sent/maildirfolder").exists());
+        let entries = list(dir.path()).unwrap();
+        assert_eq!(entries.len(), 4);
+        assert_eq!(entries[3].folder, ".Sent");
+        assert_eq!(entries[3].file_name(), "4.d.host:2,S");
+        assert!(w.write_in("..", Subdir::Cur, "x", None, b"").is_err());
         assert!(w.write(Subdir::Cur, "../x", None, b"").is_err());
     }
 

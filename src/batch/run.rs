@@ -179,6 +179,7 @@ enum Origin {
         separator: Vec<u8>,
     },
     Maildir {
+        folder: String,
         subdir: Subdir,
         unique: String,
         flags: Option<String>,
@@ -194,12 +195,15 @@ impl Origin {
         match self {
             Origin::Mbox { offset, .. } => SourcePosition::Mbox { offset: *offset },
             Origin::Maildir {
+                folder,
                 subdir,
                 unique,
                 flags,
             } => SourcePosition::File {
                 path: format!(
-                    "{}/{}",
+                    "{}{}{}/{}",
+                    folder,
+                    if folder.is_empty() { "" } else { "/" },
                     subdir.as_str(),
                     maildir::file_name(unique, flags.as_deref())
                 ),
@@ -214,14 +218,18 @@ impl Origin {
     fn rel_name(&self, index: u64) -> PathBuf {
         match self {
             Origin::Mbox { .. } => PathBuf::from(format!("{index:08}.eml")),
+            // Subfolders without their dot, so that `.eml` trees are not hidden.
             Origin::Maildir {
+                folder,
                 subdir,
                 unique,
                 flags,
-            } => Path::new(subdir.as_str()).join(format!(
-                "{}.eml",
-                maildir::file_name(unique, flags.as_deref())
-            )),
+            } => Path::new(folder.trim_start_matches('.'))
+                .join(subdir.as_str())
+                .join(format!(
+                    "{}.eml",
+                    maildir::file_name(unique, flags.as_deref())
+                )),
             Origin::Tree { rel } => rel.clone(),
         }
     }
@@ -443,6 +451,7 @@ where
                     total += fs::metadata(&e.path).map_or(0, |m| m.len());
                     (
                         Origin::Maildir {
+                            folder: e.folder,
                             subdir: e.subdir,
                             unique: e.unique,
                             flags: e.flags,
@@ -617,7 +626,6 @@ where
         prior,
         progress,
         window: window.clone(),
-        output_is_maildir_like_input: matches!(input_format, InputFormat::Maildir),
     };
 
     let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(jobs * 2);
@@ -880,7 +888,6 @@ struct Writer {
     prior: Tally,
     progress: ProgressDisplay,
     window: Arc<Window>,
-    output_is_maildir_like_input: bool,
 }
 
 impl Writer {
@@ -1038,15 +1045,15 @@ impl Writer {
                 Ok((format!("mbox:{at}"), Some(writer.position())))
             }
             Sink::Maildir(md) => {
-                let (subdir, unique, flags) = match origin {
+                let (folder, subdir, unique, flags) = match origin {
                     Origin::Maildir {
+                        folder,
                         subdir,
                         unique,
                         flags,
-                    } if self.output_is_maildir_like_input => {
-                        (*subdir, unique.clone(), flags.clone())
-                    }
+                    } => (folder.as_str(), *subdir, unique.clone(), flags.clone()),
                     _ => (
+                        "",
                         Subdir::Cur,
                         format!(
                             "{index:08}.{}.mugai",
@@ -1056,7 +1063,7 @@ impl Writer {
                     ),
                 };
                 let path = md
-                    .write(subdir, &unique, flags.as_deref(), &s.message)
+                    .write_in(folder, subdir, &unique, flags.as_deref(), &s.message)
                     .map_err(io_err(format!("cannot write into {}", md.root().display())))?;
                 Ok((relative_display(md.root(), &path), None))
             }
@@ -1399,9 +1406,17 @@ mod tests {
         .unwrap();
         md.write(Subdir::New, "3.c.host", None, b"Subject: three\n\nz\n")
             .unwrap();
+        md.write_in(
+            ".Sent",
+            Subdir::Cur,
+            "4.d.host",
+            Some("S"),
+            b"Subject: four\n\nw\n",
+        )
+        .unwrap();
         let output = dir.path().join("Clean");
         let summary = run_with(&opts(&input, &output), &fake(None)).unwrap();
-        assert_eq!((summary.messages_out, summary.messages_failed), (2, 1));
+        assert_eq!((summary.messages_out, summary.messages_failed), (3, 1));
         let out = maildir::list(&output).unwrap();
         let names: Vec<_> = out.iter().map(|e| (e.subdir, e.file_name())).collect();
         assert_eq!(
@@ -1409,8 +1424,10 @@ mod tests {
             vec![
                 (Subdir::New, "3.c.host".to_string()),
                 (Subdir::Cur, "1.a.host:2,FS".to_string()),
+                (Subdir::Cur, "4.d.host:2,S".to_string()),
             ]
         );
+        assert_eq!(out[2].folder, ".Sent");
         assert!(
             fs::read_to_string(&out[1].path)
                 .unwrap()
