@@ -151,6 +151,17 @@ impl<'a> Splitter<'a> {
         }
     }
 
+    /// Splits `data` from `offset`, which must be the start of a message's separator line
+    /// (an offset recorded from [`MboxMessage::offset`]); the first message yielded gets
+    /// index `index`.
+    pub fn starting_at(data: &'a [u8], offset: u64, index: usize) -> Self {
+        Splitter {
+            data,
+            pos: (offset as usize).min(data.len()),
+            index,
+        }
+    }
+
     /// Byte offset up to which the data has been consumed.
     pub fn position(&self) -> u64 {
         self.pos as u64

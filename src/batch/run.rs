@@ -15,12 +15,13 @@
 //! Nothing is lost: every message read ends up in the output or in the failed folder
 //! (`OUTPUT/failed/` for directory outputs, `OUTPUT.failed/` beside an mbox output) with a
 //! `.reason.txt` file. Output files are written to temporary names and renamed; an mbox is
-//! written as `OUTPUT.mugai-partial` and renamed when complete. A journal of completed
-//! message indexes (`OUTPUT.mugai-journal` or `OUTPUT/.mugai-journal`) lets `--resume`
-//! continue an interrupted run without duplicates; it is written only after the output it
-//! describes has been flushed.
+//! written as `OUTPUT.mugai-partial` and renamed when complete. A journal of checkpoints
+//! (`OUTPUT.mugai-journal` or `OUTPUT/.mugai-journal`: every index below N is done, with the
+//! output and report lengths) lets `--resume` continue an interrupted run without
+//! duplicates; a checkpoint is written only after the output and report it describes have
+//! been flushed.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -289,22 +290,27 @@ struct JournalHeader {
     output_format: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct JournalEntry {
-    i: u64,
-    /// Length of the output mbox after this message.
+/// One journal line after the header, appended at each checkpoint. Messages are written in
+/// input order, so "every index below `upto`" describes what is done; the last complete line
+/// of the journal is the one that counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Checkpoint {
+    /// Every message whose index is below this is done (written or in the failed folder).
+    upto: u64,
+    /// For an mbox input: offset of the last message done (where the splitter restarts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    input_offset: Option<u64>,
+    /// For an mbox output: its length after the messages done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     end: Option<u64>,
+    /// The report file and its length after the messages done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    report: Option<(String, u64)>,
+    /// Counts of everything done so far, earlier runs included.
     t: Tally,
 }
 
-struct Resumed {
-    done: HashSet<u64>,
-    tally: Tally,
-    mbox_end: u64,
-}
-
-fn read_journal(path: &Path, header: &JournalHeader) -> Result<Resumed> {
+fn read_journal(path: &Path, header: &JournalHeader) -> Result<Option<Checkpoint>> {
     let file = File::open(path).map_err(io_err(format!("cannot read {}", path.display())))?;
     let mut lines = BufReader::new(file).lines();
     let first = lines
@@ -320,25 +326,17 @@ fn read_journal(path: &Path, header: &JournalHeader) -> Result<Resumed> {
             path.display()
         )));
     }
-    let mut resumed = Resumed {
-        done: HashSet::new(),
-        tally: Tally::default(),
-        mbox_end: 0,
-    };
+    let mut last = None;
     for line in lines {
         let line = line.map_err(io_err(format!("cannot read {}", path.display())))?;
-        // A torn last line (a crash while writing it) is ignored: that message is redone.
-        let Ok(entry) = serde_json::from_str::<JournalEntry>(&line) else {
+        // A torn last line (a crash while writing it) is ignored: the checkpoint before it
+        // counts, and what came after it is redone.
+        let Ok(checkpoint) = serde_json::from_str::<Checkpoint>(&line) else {
             break;
         };
-        if resumed.done.insert(entry.i) {
-            resumed.tally.add(&entry.t);
-        }
-        if let Some(end) = entry.end {
-            resumed.mbox_end = resumed.mbox_end.max(end);
-        }
+        last = Some(checkpoint);
     }
-    Ok(resumed)
+    Ok(last)
 }
 
 enum Sink {
@@ -536,7 +534,11 @@ where
                 .write(true)
                 .open(&partial)
                 .map_err(io_err(format!("cannot open {}", partial.display())))?;
-            let start = resumed.as_ref().map_or(0, |r| r.mbox_end);
+            let start = resumed
+                .as_ref()
+                .and_then(|r| r.as_ref())
+                .and_then(|c| c.end)
+                .unwrap_or(0);
             let len = file
                 .metadata()
                 .map_err(io_err(format!("cannot stat {}", partial.display())))?
@@ -585,24 +587,47 @@ where
             .map_err(io_err(format!("cannot write {}", journal_path.display())))?;
     }
 
-    // Report.
+    let checkpoint = resumed.flatten();
+
+    // Report: on resume, appended to, after cutting what the last checkpoint does not cover.
     let report = match &opts.report {
-        Some(path) => Some(BufWriter::new(
-            OpenOptions::new()
+        Some(path) => {
+            let mut file = OpenOptions::new()
                 .create(true)
                 .write(true)
-                .append(opts.resume)
                 .truncate(!opts.resume)
                 .open(path)
-                .map_err(io_err(format!("cannot open {}", path.display())))?,
-        )),
+                .map_err(io_err(format!("cannot open {}", path.display())))?;
+            let resolved = resolve(path)
+                .unwrap_or_else(|_| path.clone())
+                .to_string_lossy()
+                .into_owned();
+            let mut len = file
+                .metadata()
+                .map_err(io_err(format!("cannot stat {}", path.display())))?
+                .len();
+            if let Some((p, l)) = checkpoint.as_ref().and_then(|c| c.report.as_ref())
+                && *p == resolved
+                && *l <= len
+            {
+                file.set_len(*l)
+                    .map_err(io_err(format!("cannot truncate {}", path.display())))?;
+                len = *l;
+            }
+            io::Seek::seek(&mut file, io::SeekFrom::Start(len))
+                .map_err(io_err(format!("cannot seek {}", path.display())))?;
+            Some(ReportFile {
+                out: BufWriter::new(file),
+                path: resolved,
+                len,
+            })
+        }
         None => None,
     };
 
-    let (done_set, prior) = match resumed {
-        Some(r) => (r.done, r.tally),
-        None => (HashSet::new(), Tally::default()),
-    };
+    let skip_below = checkpoint.as_ref().map_or(0, |c| c.upto);
+    let resume_offset = checkpoint.as_ref().and_then(|c| c.input_offset);
+    let prior = checkpoint.as_ref().map_or_else(Tally::default, |c| c.t);
 
     let progress = ProgressDisplay::new(opts.progress, total_bytes, prior);
     let window = Arc::new(Window {
@@ -616,7 +641,7 @@ where
         sink,
         journal,
         journal_path: journal_path.clone(),
-        pending_journal: Vec::new(),
+        last_done: None,
         unflushed: 0,
         last_checkpoint: Instant::now(),
         report,
@@ -698,9 +723,17 @@ where
         match &source {
             Source::Mbox(map) => {
                 let base = map.bytes().as_ptr() as usize;
-                for msg in Splitter::new(map.bytes()) {
+                let splitter = match resume_offset {
+                    Some(offset) => Splitter::starting_at(
+                        map.bytes(),
+                        offset,
+                        skip_below.saturating_sub(1) as usize,
+                    ),
+                    None => Splitter::new(map.bytes()),
+                };
+                for msg in splitter {
                     let index = msg.index as u64;
-                    if done_set.contains(&index) {
+                    if index < skip_below {
                         continue;
                     }
                     let start = msg.raw.as_ptr() as usize - base;
@@ -721,7 +754,7 @@ where
             Source::Files(files) => {
                 for (index, (origin, path)) in files.iter().enumerate() {
                     let index = index as u64;
-                    if done_set.contains(&index) {
+                    if index < skip_below {
                         continue;
                     }
                     if !dispatch(index, origin.clone(), JobData::File(path.clone())) {
@@ -787,13 +820,13 @@ where
         skipped_files,
     };
     if let Some(report) = writer.report.as_mut() {
-        let path = opts.report.as_deref().unwrap_or(Path::new("report"));
         let mut line = serde_json::to_vec(&summary).expect("summary serialises");
         line.push(b'\n');
         report
+            .out
             .write_all(&line)
-            .and_then(|()| report.flush())
-            .map_err(io_err(format!("cannot write {}", path.display())))?;
+            .and_then(|()| report.out.flush())
+            .map_err(io_err(format!("cannot write {}", report.path)))?;
     }
     Ok(summary)
 }
@@ -874,14 +907,23 @@ where
     }
 }
 
+struct ReportFile {
+    out: BufWriter<File>,
+    /// Resolved path, as recorded in the journal.
+    path: String,
+    /// Bytes in the file (written or buffered).
+    len: u64,
+}
+
 struct Writer {
     sink: Sink,
     journal: File,
     journal_path: PathBuf,
-    pending_journal: Vec<u8>,
+    /// Index of the last message written and, for an mbox input, its offset.
+    last_done: Option<(u64, Option<u64>)>,
     unflushed: u64,
     last_checkpoint: Instant,
-    report: Option<BufWriter<File>>,
+    report: Option<ReportFile>,
     failed_dir: PathBuf,
     input_display: String,
     tally: Tally,
@@ -914,9 +956,9 @@ impl Writer {
             result,
             ..
         } = done;
-        let (record, tally, end) = match result {
+        let (record, tally) = match result {
             Ok(s) => {
-                let (output, end) = self.write_output(index, &origin, &s)?;
+                let output = self.write_output(index, &origin, &s)?;
                 let out_bytes = s.message.len() as u64;
                 let r = s.report;
                 let tally = Tally::sanitized(&r, input_bytes, out_bytes);
@@ -935,7 +977,7 @@ impl Writer {
                     input_bytes,
                     output_bytes: out_bytes,
                 };
-                (record, tally, end)
+                (record, tally)
             }
             Err(f) => {
                 let output = self.write_failed(index, &origin, &f)?;
@@ -954,27 +996,25 @@ impl Writer {
                     input_bytes,
                     output_bytes: 0,
                 };
-                let end = match &self.sink {
-                    Sink::Mbox { writer, .. } => Some(writer.position()),
-                    _ => None,
-                };
-                (record, Tally::failed(input_bytes), end)
+                (record, Tally::failed(input_bytes))
             }
         };
         self.tally.add(&tally);
-        let entry = JournalEntry {
-            i: index,
-            end,
-            t: tally,
-        };
-        serde_json::to_writer(&mut self.pending_journal, &entry).expect("entry serialises");
-        self.pending_journal.push(b'\n');
+        self.last_done = Some((
+            index,
+            match origin {
+                Origin::Mbox { offset, .. } => Some(offset),
+                _ => None,
+            },
+        ));
         if let Some(report) = self.report.as_mut() {
             let mut line = serde_json::to_vec(&record).expect("record serialises");
             line.push(b'\n');
             report
+                .out
                 .write_all(&line)
-                .map_err(io_err("cannot write the report"))?;
+                .map_err(io_err(format!("cannot write {}", report.path)))?;
+            report.len += line.len() as u64;
         }
         self.unflushed += input_bytes;
         self.progress.update(&self.tally);
@@ -984,8 +1024,9 @@ impl Writer {
         Ok(())
     }
 
-    /// Flushes the output, then the journal entries that describe it.
+    /// Flushes the output and the report, then records in the journal what they hold.
     fn checkpoint(&mut self) -> Result<()> {
+        let mut end = None;
         if let Sink::Mbox {
             writer, partial, ..
         } = &mut self.sink
@@ -993,33 +1034,41 @@ impl Writer {
             writer
                 .flush()
                 .map_err(io_err(format!("cannot write {}", partial.display())))?;
+            end = Some(writer.position());
         }
-        if !self.pending_journal.is_empty() {
+        if let Some(report) = self.report.as_mut() {
+            report
+                .out
+                .flush()
+                .map_err(io_err(format!("cannot write {}", report.path)))?;
+        }
+        if let Some((index, input_offset)) = self.last_done.take() {
+            let mut t = self.prior;
+            t.add(&self.tally);
+            let checkpoint = Checkpoint {
+                upto: index + 1,
+                input_offset,
+                end,
+                report: self.report.as_ref().map(|r| (r.path.clone(), r.len)),
+                t,
+            };
+            let mut line = serde_json::to_vec(&checkpoint).expect("checkpoint serialises");
+            line.push(b'\n');
             self.journal
-                .write_all(&self.pending_journal)
+                .write_all(&line)
                 .and_then(|()| self.journal.flush())
                 .map_err(io_err(format!(
                     "cannot write {}",
                     self.journal_path.display()
                 )))?;
-            self.pending_journal.clear();
-        }
-        if let Some(report) = self.report.as_mut() {
-            report.flush().map_err(io_err("cannot write the report"))?;
         }
         self.unflushed = 0;
         self.last_checkpoint = Instant::now();
         Ok(())
     }
 
-    /// Writes a sanitised message; returns its place in the output and, for an mbox
-    /// output, the output length after it.
-    fn write_output(
-        &mut self,
-        index: u64,
-        origin: &Origin,
-        s: &Sanitized,
-    ) -> Result<(String, Option<u64>)> {
+    /// Writes a sanitised message; returns its place in the output.
+    fn write_output(&mut self, index: u64, origin: &Origin, s: &Sanitized) -> Result<String> {
         match &mut self.sink {
             Sink::Mbox {
                 writer,
@@ -1042,7 +1091,7 @@ impl Writer {
                     map.release_before(*offset);
                     *released = *offset;
                 }
-                Ok((format!("mbox:{at}"), Some(writer.position())))
+                Ok(format!("mbox:{at}"))
             }
             Sink::Maildir(md) => {
                 let (folder, subdir, unique, flags) = match origin {
@@ -1065,13 +1114,13 @@ impl Writer {
                 let path = md
                     .write_in(folder, subdir, &unique, flags.as_deref(), &s.message)
                     .map_err(io_err(format!("cannot write into {}", md.root().display())))?;
-                Ok((relative_display(md.root(), &path), None))
+                Ok(relative_display(md.root(), &path))
             }
             Sink::Eml(w) => {
                 let rel = origin.rel_name(index);
                 w.write(&rel, &s.message)
                     .map_err(io_err(format!("cannot write {}", rel.display())))?;
-                Ok((rel.to_string_lossy().into_owned(), None))
+                Ok(rel.to_string_lossy().into_owned())
             }
         }
     }
@@ -1367,6 +1416,14 @@ mod tests {
         f.write_all(b"From torn Mon Jan  2 03:04:05 2023\nSubject: torn")
             .unwrap();
         drop(f);
+        let mut f = OpenOptions::new().append(true).open(&report).unwrap();
+        f.write_all(b"{\"type\":\"message\",\"index\":99999,\"torn")
+            .unwrap();
+        drop(f);
+        let journal = dir.path().join("out.mbox.mugai-journal");
+        let mut f = OpenOptions::new().append(true).open(&journal).unwrap();
+        f.write_all(b"{\"upto\":299,\"t\":{").unwrap();
+        drop(f);
         o2.resume = true;
         let second = run_with(&o2, &fake(None)).unwrap();
         assert!(!second.interrupted);
@@ -1381,6 +1438,15 @@ mod tests {
             .collect();
         assert_eq!(subs, expected);
         let text = fs::read_to_string(&report).unwrap();
+        assert!(!text.contains("torn"));
+        let summaries = text
+            .lines()
+            .filter(|l| l.contains("\"type\":\"summary\""))
+            .count();
+        assert_eq!(
+            summaries, 1,
+            "the interrupted run's summary is cut with the rest"
+        );
         let messages = text
             .lines()
             .filter(|l| l.contains("\"type\":\"message\""))
@@ -1478,6 +1544,45 @@ mod tests {
         assert!(out.join("top.eml").exists());
         // Writing into the input is refused.
         assert!(run_with(&opts(&tree, &tree.join("out")), &fake(None)).is_err());
+    }
+
+    #[test]
+    fn interrupted_eml_tree_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("tree");
+        for i in 0..60 {
+            let sub = tree.join(format!("d{}", i % 4));
+            fs::create_dir_all(&sub).unwrap();
+            let extra = if i == 20 { "STOP" } else { "" };
+            fs::write(
+                sub.join(format!("m{i:02}.eml")),
+                format!("Subject: n={i}\n\nbody {extra}\n"),
+            )
+            .unwrap();
+        }
+        let out = dir.path().join("out");
+        let report = dir.path().join("r.jsonl");
+        let mut o = opts(&tree, &out);
+        o.report = Some(report.clone());
+        let first = run_with(&o, &fake(Some(o.stop.clone()))).unwrap();
+        assert!(first.interrupted);
+        assert!(out.join(".mugai-journal").exists());
+        o.resume = true;
+        o.stop = Arc::new(AtomicBool::new(false));
+        let second = run_with(&o, &fake(None)).unwrap();
+        assert!(!second.interrupted);
+        assert_eq!(second.messages_out, 60);
+        let (files, _) = eml::list(&out).unwrap();
+        assert_eq!(files.len(), 60);
+        let text = fs::read_to_string(&report).unwrap();
+        let indexes: Vec<u64> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["type"] == "message")
+            .map(|v| v["index"].as_u64().unwrap())
+            .collect();
+        assert_eq!(indexes, (0..60).collect::<Vec<u64>>());
+        assert!(!out.join(".mugai-journal").exists());
     }
 
     #[test]
