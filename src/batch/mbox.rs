@@ -9,7 +9,8 @@
 //! A separator is a line that starts with `From `, stands at the start of the file or after
 //! an empty line, and looks like a postmark (it carries a time such as `12:08`): this keeps
 //! the unescaped `From the desk of...` lines that mboxo writers leave in bodies from cutting a
-//! message in two. `Content-Length` headers are ignored (they are wrong as often as not).
+//! message in two. Where a writer left out the empty line, a full asctime postmark
+//! ([`is_asctime_postmark`]) followed by a header field is accepted too. `Content-Length` headers are ignored (they are wrong as often as not).
 //! Line endings may be LF or CRLF; the empty line that writers add after each message is not
 //! part of the message; the last message may lack a final newline.
 //!
@@ -127,6 +128,40 @@ pub fn looks_like_postmark(line: &[u8]) -> bool {
     })
 }
 
+/// Whether `line` is a strict postmark: `From SENDER Www Mmm dd hh:mm[:ss] yyyy[ ...]`.
+pub fn is_asctime_postmark(line: &[u8]) -> bool {
+    const DAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8]; 12] = [
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let Some(rest) = line.strip_prefix(b"From ") else {
+        return false;
+    };
+    let t: Vec<&[u8]> = rest
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|t| !t.is_empty())
+        .collect();
+    t.len() >= 6
+        && DAYS.contains(&t[1])
+        && MONTHS.contains(&t[2])
+        && t[3].len() <= 2
+        && t[3].iter().all(u8::is_ascii_digit)
+        && (t[4].len() == 5 || t[4].len() == 8)
+        && t[4].iter().all(|b| b.is_ascii_digit() || *b == b':')
+        && t[5].len() == 4
+        && t[5].iter().all(u8::is_ascii_digit)
+}
+
+/// Whether `data` starts with a header field (`Name:` with a printable name).
+fn starts_with_header_field(data: &[u8]) -> bool {
+    let name_len = data
+        .iter()
+        .take_while(|&&b| b.is_ascii_graphic() && b != b':')
+        .count();
+    name_len > 0 && data.get(name_len) == Some(&b':')
+}
+
 /// Whether `data` starts like an mbox: a `From ` line (after optional blank lines).
 pub fn starts_like_mbox(data: &[u8]) -> bool {
     let trimmed = data.trim_ascii_start();
@@ -182,12 +217,18 @@ impl<'a> Splitter<'a> {
             // The line before must be empty: "\n\n" or "\n\r\n" before the line start.
             let blank_before = (nl >= 1 && data[nl - 1] == b'\n')
                 || (nl >= 2 && data[nl - 1] == b'\r' && data[nl - 2] == b'\n');
-            if !blank_before {
-                continue;
-            }
             let line_end =
                 memchr::memchr(b'\n', &data[line_start..]).map_or(data.len(), |i| line_start + i);
-            if looks_like_postmark(trim_eol(&data[line_start..line_end])) {
+            let line = trim_eol(&data[line_start..line_end]);
+            if blank_before {
+                if looks_like_postmark(line) {
+                    return line_start;
+                }
+            } else if is_asctime_postmark(line)
+                && starts_with_header_field(data.get(line_end + 1..).unwrap_or(&[]))
+            {
+                // Some writers leave out the empty line: accept a full asctime postmark
+                // followed by a header field.
                 return line_start;
             }
         }
@@ -450,6 +491,26 @@ mod tests {
                 .1
                 .ends_with(b"From the desk of the mayor\nline\nFrom me to you 12:00\n")
         );
+    }
+
+    #[test]
+    fn separator_without_blank_line_needs_full_postmark_and_header() {
+        let data = format!(
+            "{PM}\nSubject: a\n\na\n{PM}\nSubject: b\n\nb\nFrom x Mon Jan  2 03:04:05 2023\nnot a header\n"
+        );
+        let msgs = split(data.as_bytes());
+        assert_eq!(msgs.len(), 2);
+        assert_eq!(msgs[0].1, b"Subject: a\n\na\n");
+        assert!(
+            msgs[1]
+                .1
+                .ends_with(b"From x Mon Jan  2 03:04:05 2023\nnot a header\n")
+        );
+        assert!(is_asctime_postmark(
+            b"From MAILER-DAEMON Fri Jul  8 12:08:34 2011"
+        ));
+        assert!(is_asctime_postmark(b"From a@b Sat Jan  3 01:05 1996 +0900"));
+        assert!(!is_asctime_postmark(b"From me to you 12:00"));
     }
 
     #[test]
