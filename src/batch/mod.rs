@@ -5,7 +5,7 @@
 //! - [`maildir`]: Maildir listing (flags in names) and writing (flags kept).
 //! - [`eml`]: `.eml` trees and atomic file writes.
 //! - [`detect`]: input and output formats, input detection.
-//! - [`run`]: the parallel pipeline ([`run::run`]).
+//! - [`mod@run`]: the parallel pipeline ([`run::run`]).
 //! - [`report`]: per-message records and the summary.
 //!
 //! ```no_run
