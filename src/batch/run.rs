@@ -630,10 +630,13 @@ where
     let prior = checkpoint.as_ref().map_or_else(Tally::default, |c| c.t);
 
     let progress = ProgressDisplay::new(opts.progress, total_bytes, prior);
+    // Messages in flight between the dispatcher and the writer: enough to keep the workers
+    // busy without a thread switch per message, few enough to bound memory.
+    let window_size = (jobs as u64 * 4).max(16);
     let window = Arc::new(Window {
         written: Mutex::new(0),
         cv: Condvar::new(),
-        size: (jobs as u64 * 4).max(4),
+        size: window_size,
     });
     let abort = Arc::new(AtomicBool::new(false));
 
@@ -653,8 +656,8 @@ where
         window: window.clone(),
     };
 
-    let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(jobs * 2);
-    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(jobs * 2);
+    let (job_tx, job_rx) = crossbeam_channel::bounded::<Job>(window_size as usize);
+    let (done_tx, done_rx) = crossbeam_channel::bounded::<Done>(window_size as usize);
     let variant = opts.mbox_variant;
     let mbox_map = match &source {
         Source::Mbox(m) => Some(m.clone()),
@@ -663,33 +666,39 @@ where
 
     let mut complete = true;
     let writer_result = std::thread::scope(|scope| {
-        for _ in 0..jobs {
+        for n in 0..jobs {
             let rx = job_rx.clone();
             let tx = done_tx.clone();
             let map = mbox_map.clone();
-            scope.spawn(move || {
-                for job in rx {
-                    let done = work(sanitize, map.as_deref(), variant, job);
-                    if tx.send(done).is_err() {
-                        break;
+            std::thread::Builder::new()
+                .name(format!("mugai-worker-{n}"))
+                .spawn_scoped(scope, move || {
+                    for job in rx {
+                        let done = work(sanitize, map.as_deref(), variant, job);
+                        if tx.send(done).is_err() {
+                            break;
+                        }
                     }
-                }
-            });
+                })
+                .expect("cannot start a worker thread");
         }
         drop(job_rx);
         drop(done_tx);
-        let writer_thread = scope.spawn({
-            let abort = abort.clone();
-            let window = window.clone();
-            move || {
-                let r = writer.consume(done_rx);
-                if r.is_err() {
-                    abort.store(true, Ordering::SeqCst);
-                    window.cv.notify_all();
+        let writer_thread = std::thread::Builder::new()
+            .name("mugai-writer".into())
+            .spawn_scoped(scope, {
+                let abort = abort.clone();
+                let window = window.clone();
+                move || {
+                    let r = writer.consume(done_rx);
+                    if r.is_err() {
+                        abort.store(true, Ordering::SeqCst);
+                        window.cv.notify_all();
+                    }
+                    r.map(|()| writer)
                 }
-                r.map(|()| writer)
-            }
-        });
+            })
+            .expect("cannot start the writer thread");
 
         // Dispatch.
         let mut seq = 0u64;
