@@ -1093,9 +1093,9 @@ impl Writer {
                 writer
                     .write_message(separator, &s.message)
                     .map_err(io_err(format!("cannot write {}", partial.display())))?;
-                // Release input pages already done with, every 64 MiB.
+                // Release input pages already done with, every 8 MiB.
                 if let (Some(map), Origin::Mbox { offset, .. }) = (map, origin)
-                    && *offset >= *released + (64 << 20)
+                    && *offset >= *released + (8 << 20)
                 {
                     map.release_before(*offset);
                     *released = *offset;
