@@ -252,3 +252,68 @@ fn cli_maildir_round_trip_and_exit_codes() {
     assert!(out2.join("failed/new/1700000002.M3P1.host.eml").exists());
     assert!(Path::new(&out2.join("failed/new/1700000002.M3P1.host.eml.reason.txt")).exists());
 }
+
+#[test]
+fn cli_ctrl_c_then_resume_gives_the_uninterrupted_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.mbox");
+    fs::write(&input, generate_mbox(message_count())).unwrap();
+    let reference = dir.path().join("ref.mbox");
+    let mut opts = BatchOptions::new(&input, &reference);
+    opts.jobs = 2;
+    run(Policy::default(), &opts).unwrap();
+
+    let output = dir.path().join("out.mbox");
+    let partial = dir.path().join("out.mbox.mugai-partial");
+    let report = dir.path().join("r.jsonl");
+    let mut child = mugai()
+        .args(["batch", "--jobs", "1", "--report"])
+        .arg(&report)
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Interrupt once some output has been written.
+    let started = std::time::Instant::now();
+    while fs::metadata(&partial).map_or(0, |m| m.len()) < 200_000
+        && started.elapsed() < std::time::Duration::from_secs(60)
+        && child.try_wait().unwrap().is_none()
+    {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let first = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    match first.status.code() {
+        Some(130) => {
+            eprintln!("interrupted, resuming");
+            assert!(stderr.contains("INTERRUPTED"), "{stderr}");
+            assert!(!output.exists());
+            assert!(partial.exists());
+            let status = mugai()
+                .args(["batch", "--quiet", "--resume", "--jobs", "2", "--report"])
+                .arg(&report)
+                .arg(&input)
+                .arg("-o")
+                .arg(&output)
+                .status()
+                .unwrap();
+            assert_eq!(status.code(), Some(0));
+        }
+        // The run finished before the signal arrived: nothing to resume.
+        Some(0) => eprintln!("finished before the signal"),
+        other => panic!("unexpected exit {other:?}: {stderr}"),
+    }
+    assert!(fs::read(&output).unwrap() == fs::read(&reference).unwrap());
+    assert!(!partial.exists());
+    let text = fs::read_to_string(&report).unwrap();
+    let messages = text
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"message\""))
+        .count();
+    assert_eq!(messages, message_count());
+}
