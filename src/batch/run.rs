@@ -351,7 +351,9 @@ enum Sink {
 }
 
 /// Runs a batch: sanitises every message of `opts.input` under `policy` into
-/// `opts.output`. For mbox and Maildir outputs the policy's line ending is set to LF.
+/// `opts.output`. For mbox and Maildir outputs the policy's line ending is set to LF;
+/// `quarantine.dir` is ignored (the originals stay in the input, so no notice promises a
+/// quarantined original).
 ///
 /// Returns the summary (also written as the last line of the report). Messages that could
 /// not be sanitised are counted as failed, not returned as errors; errors are for problems
@@ -367,6 +369,16 @@ pub fn run(mut policy: Policy, opts: &BatchOptions) -> Result<Summary> {
     let output_format = opts.output_format.unwrap_or(input_format.default_output());
     if matches!(output_format, OutputFormat::Mbox | OutputFormat::Maildir) {
         policy.output.line_ending = LineEnding::Lf;
+    }
+    if !policy.quarantine.dir.as_os_str().is_empty() {
+        // The batch keeps no quarantine: the originals stay in the input, and the report ties
+        // each output to its source position and SHA-256. Without this the notice would
+        // promise an original kept under an id that no quarantine holds.
+        tracing::warn!(
+            "quarantine.dir is not used by mugai batch: the originals stay in {}",
+            opts.input.display()
+        );
+        policy.quarantine.dir = PathBuf::new();
     }
     let sanitizer = Sanitizer::new(policy);
     let opts = BatchOptions {
