@@ -317,3 +317,30 @@ fn cli_ctrl_c_then_resume_gives_the_uninterrupted_output() {
         .count();
     assert_eq!(messages, message_count());
 }
+
+#[test]
+fn quarantine_dir_is_not_promised_by_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.mbox");
+    fs::write(&input, generate_mbox(3)).unwrap();
+    let output = dir.path().join("out.mbox");
+    let policy = Policy::from_toml_str(&format!(
+        "[quarantine]\ndir = \"{}\"\n",
+        dir.path().join("q").display()
+    ))
+    .unwrap();
+    run(policy, &BatchOptions::new(&input, &output)).unwrap();
+    let out = fs::read(&output).unwrap();
+    let messages: Vec<_> = Splitter::new(&out).collect();
+    assert_eq!(messages.len(), 3);
+    let body = mailparse::parse_mail(messages[2].raw)
+        .unwrap()
+        .get_body()
+        .unwrap();
+    assert!(body.contains("tool2.exe"), "{body}");
+    assert!(
+        !body.contains("保管 ID") && !body.contains("Original kept"),
+        "{body}"
+    );
+    assert!(!dir.path().join("q").exists());
+}
