@@ -427,6 +427,18 @@ where
         written_paths.push(r);
     }
     check_paths(input, &written_paths)?;
+    if let Some(r) = &opts.report {
+        let r = resolve(r).map_err(io_err(format!("cannot resolve {}", r.display())))?;
+        for p in &written_paths[..written_paths.len() - 1] {
+            if resolve(p).is_ok_and(|p| r == p) {
+                return Err(refuse(format!(
+                    "the report {} would be written over {}",
+                    r.display(),
+                    p.display()
+                )));
+            }
+        }
+    }
 
     // The source.
     let input_meta =
@@ -1407,6 +1419,11 @@ mod tests {
         assert_eq!(lines[200]["messages_failed"], 2);
         // The output exists now: a second run refuses to overwrite it.
         assert!(run_with(&o, &fake(None)).is_err());
+        // The report may not be written over the output.
+        let mut o3 = opts(&input, &dir.path().join("other.mbox"));
+        o3.report = Some(dir.path().join("other.mbox"));
+        let err = run_with(&o3, &fake(None)).unwrap_err().to_string();
+        assert!(err.contains("report"), "{err}");
     }
 
     #[test]
