@@ -597,20 +597,6 @@ where
         ),
     };
 
-    // Journal.
-    let mut journal = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&journal_path)
-        .map_err(io_err(format!("cannot open {}", journal_path.display())))?;
-    if resumed.is_none() {
-        let mut line = serde_json::to_vec(&header).expect("header serialises");
-        line.push(b'\n');
-        journal
-            .write_all(&line)
-            .map_err(io_err(format!("cannot write {}", journal_path.display())))?;
-    }
-
     let checkpoint = resumed.flatten();
 
     // Report: on resume, appended to, after cutting what the last checkpoint does not cover.
@@ -648,6 +634,35 @@ where
         }
         None => None,
     };
+
+    // Journal.
+    let mut journal = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&journal_path)
+        .map_err(io_err(format!("cannot open {}", journal_path.display())))?;
+    if checkpoint.is_none() {
+        // A fresh run (or one interrupted before its first checkpoint): the header, then a
+        // checkpoint of nothing done, so that a resume knows which report to cut, and where.
+        let initial = Checkpoint {
+            upto: 0,
+            input_offset: None,
+            end: partial.as_ref().map(|_| 0),
+            report: report.as_ref().map(|r| (r.path.clone(), 0)),
+            t: Tally::default(),
+        };
+        let mut lines = Vec::new();
+        if !journal_exists {
+            serde_json::to_writer(&mut lines, &header).expect("header serialises");
+            lines.push(b'\n');
+        }
+        serde_json::to_writer(&mut lines, &initial).expect("checkpoint serialises");
+        lines.push(b'\n');
+        journal
+            .write_all(&lines)
+            .and_then(|()| journal.flush())
+            .map_err(io_err(format!("cannot write {}", journal_path.display())))?;
+    }
 
     let skip_below = checkpoint.as_ref().map_or(0, |c| c.upto);
     let resume_offset = checkpoint.as_ref().and_then(|c| c.input_offset);
@@ -1582,6 +1597,40 @@ mod tests {
         assert!(out.join("top.eml").exists());
         // Writing into the input is refused.
         assert!(run_with(&opts(&tree, &tree.join("out")), &fake(None)).is_err());
+    }
+
+    #[test]
+    fn crash_before_the_first_checkpoint_is_redone_from_scratch() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.mbox");
+        fs::write(&input, make_mbox(100, &[(40, "STOP")])).unwrap();
+        let output = dir.path().join("out.mbox");
+        let report = dir.path().join("r.jsonl");
+        let mut o = opts(&input, &output);
+        o.report = Some(report.clone());
+        assert!(
+            run_with(&o, &fake(Some(o.stop.clone())))
+                .unwrap()
+                .interrupted
+        );
+        // As if the process had died before its first checkpoint, with some output and
+        // report lines already on disk: keep only the header and the initial checkpoint.
+        let journal = dir.path().join("out.mbox.mugai-journal");
+        let text = fs::read_to_string(&journal).unwrap();
+        let kept: Vec<&str> = text.lines().take(2).collect();
+        assert!(kept[1].contains("\"upto\":0"), "{}", kept[1]);
+        fs::write(&journal, format!("{}\n", kept.join("\n"))).unwrap();
+        o.resume = true;
+        o.stop = Arc::new(AtomicBool::new(false));
+        let s = run_with(&o, &fake(None)).unwrap();
+        assert_eq!(
+            (s.messages_in, s.messages_out, s.messages_resumed),
+            (100, 100, 0)
+        );
+        let subs = subjects(&fs::read(&output).unwrap());
+        assert_eq!(subs.len(), 100);
+        let text = fs::read_to_string(&report).unwrap();
+        assert_eq!(text.lines().count(), 101);
     }
 
     #[test]
