@@ -443,12 +443,20 @@ where
     // The source.
     let input_meta =
         fs::metadata(input).map_err(io_err(format!("cannot read {}", input.display())))?;
+    if input_format.is_file() != input_meta.is_file() {
+        return Err(refuse(format!(
+            "{} is not a {}",
+            input.display(),
+            if input_format.is_file() {
+                format!("file ({input_format} input)")
+            } else {
+                format!("directory ({input_format} input)")
+            }
+        )));
+    }
     let mut skipped_files = 0u64;
     let (source, total_bytes) = match input_format {
         InputFormat::Mbox => {
-            if !input_meta.is_file() {
-                return Err(refuse(format!("{} is not an mbox file", input.display())));
-            }
             let map = MappedFile::open(input)
                 .map_err(io_err(format!("cannot map {}", input.display())))?;
             (Source::Mbox(Arc::new(map)), input_meta.len())
