@@ -343,8 +343,6 @@ enum Sink {
     Mbox {
         writer: MboxWriter<BufWriter<File>>,
         partial: PathBuf,
-        map: Option<Arc<MappedFile>>,
-        released: u64,
     },
     Maildir(MaildirWriter),
     Eml(EmlWriter),
@@ -588,11 +586,6 @@ where
             Sink::Mbox {
                 writer: MboxWriter::new(BufWriter::with_capacity(1 << 20, file), start),
                 partial,
-                map: match &source {
-                    Source::Mbox(m) => Some(m.clone()),
-                    Source::Files(_) => None,
-                },
-                released: 0,
             }
         }
         OutputFormat::Maildir => Sink::Maildir(
@@ -689,6 +682,11 @@ where
 
     let mut writer = Writer {
         sink,
+        input_map: match &source {
+            Source::Mbox(m) => Some(m.clone()),
+            Source::Files(_) => None,
+        },
+        released: 0,
         journal,
         journal_path: journal_path.clone(),
         last_done: None,
@@ -973,6 +971,10 @@ struct ReportFile {
 
 struct Writer {
     sink: Sink,
+    /// The mapped input mbox, whose pages are released as the writer passes them.
+    input_map: Option<Arc<MappedFile>>,
+    /// Offset below which input pages have been released.
+    released: u64,
     journal: File,
     journal_path: PathBuf,
     /// Index of the last message written and, for an mbox input, its offset.
@@ -1056,6 +1058,14 @@ impl Writer {
             }
         };
         self.tally.add(&tally);
+        // Release input pages already done with, every 8 MiB, so that the resident set
+        // does not grow with the mapped input.
+        if let (Some(map), Origin::Mbox { offset, .. }) = (&self.input_map, &origin)
+            && *offset >= self.released + (8 << 20)
+        {
+            map.release_before(*offset);
+            self.released = *offset;
+        }
         self.last_done = Some((
             index,
             match origin {
@@ -1127,10 +1137,7 @@ impl Writer {
     fn write_output(&mut self, index: u64, origin: &Origin, s: &Sanitized) -> Result<String> {
         match &mut self.sink {
             Sink::Mbox {
-                writer,
-                partial,
-                map,
-                released,
+                writer, partial, ..
             } => {
                 let at = writer.position();
                 let separator: &[u8] = match origin {
@@ -1140,13 +1147,6 @@ impl Writer {
                 writer
                     .write_message(separator, &s.message)
                     .map_err(io_err(format!("cannot write {}", partial.display())))?;
-                // Release input pages already done with, every 8 MiB.
-                if let (Some(map), Origin::Mbox { offset, .. }) = (map, origin)
-                    && *offset >= *released + (8 << 20)
-                {
-                    map.release_before(*offset);
-                    *released = *offset;
-                }
                 Ok(format!("mbox:{at}"))
             }
             Sink::Maildir(md) => {
