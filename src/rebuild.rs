@@ -339,7 +339,19 @@ pub fn encode_body(
 /// ```
 pub fn quoted_printable(text: &str, le: &str) -> Vec<u8> {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = Vec::with_capacity(text.len() + text.len() / 4);
+    // Bytes written as they are (printable ASCII except '='); space and tab only when not
+    // at the end of a line.
+    const fn literal_table() -> [bool; 256] {
+        let mut t = [false; 256];
+        let mut b = 0x21;
+        while b <= 0x7e {
+            t[b] = b != b'=' as usize;
+            b += 1;
+        }
+        t
+    }
+    static LITERAL: [bool; 256] = literal_table();
+    let mut out = Vec::with_capacity(text.len() * 3 + text.len() / 24 + 16);
     let le = le.as_bytes();
     let mut lines = text.split('\n').peekable();
     while let Some(line) = lines.next() {
@@ -347,26 +359,29 @@ pub fn quoted_printable(text: &str, le: &str) -> Vec<u8> {
             break;
         }
         let bytes = line.as_bytes();
+        // A leading '.' or "From " is escaped, for SMTP and mbox safety.
+        let escape_first = bytes.first() == Some(&b'.') || bytes.starts_with(b"From ");
         let mut col = 0;
         for (i, &b) in bytes.iter().enumerate() {
-            let last = i + 1 == bytes.len();
-            let literal =
-                (b == b' ' || b == b'\t') && !last || (0x21..=0x7e).contains(&b) && b != b'=';
-            // A leading '.' or "From " is escaped too, for SMTP and mbox safety.
-            let escape_dot =
-                col == 0 && (b == b'.' || (b == b'F' && bytes[i..].starts_with(b"From ")));
-            let width = if literal && !escape_dot { 1 } else { 3 };
-            if col + width > 75 {
-                out.push(b'=');
-                out.extend_from_slice(le);
-                col = 0;
-            }
-            if literal
-                && !(col == 0 && (b == b'.' || (b == b'F' && bytes[i..].starts_with(b"From "))))
-            {
+            let literal = if b == b' ' || b == b'\t' {
+                i + 1 != bytes.len()
+            } else {
+                LITERAL[b as usize]
+            } && !(i == 0 && escape_first);
+            if literal {
+                if col + 1 > 75 {
+                    out.extend_from_slice(b"=");
+                    out.extend_from_slice(le);
+                    col = 0;
+                }
                 out.push(b);
                 col += 1;
             } else {
+                if col + 3 > 75 {
+                    out.extend_from_slice(b"=");
+                    out.extend_from_slice(le);
+                    col = 0;
+                }
                 out.extend_from_slice(&[b'=', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
                 col += 3;
             }

@@ -1,5 +1,6 @@
 //! Arbitrary bytes → the sanitiser: no panic, the output re-parses as one text/plain part,
-//! every line ≤ 998 octets, the output size bounded relative to the input.
+//! every line ≤ 998 octets, the output size bounded relative to the input (quoted-printable
+//! triples non-ASCII text; the HTML rendering is capped at twice its source).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let s = SANITIZER.get_or_init(|| Sanitizer::new(Policy::default()));
     let outcome = s.sanitize(data).expect("malformed input is never an error");
     let out = outcome.to_message();
-    assert!(out.len() <= 5 * data.len() + 256 * 1024, "output too large");
+    assert!(out.len() <= 8 * data.len() + 256 * 1024, "output too large");
     assert!(out.is_ascii(), "output not 7-bit");
     for line in out.split(|&b| b == b'\n') {
         assert!(line.len() <= 999, "line of {} octets", line.len());

@@ -3,6 +3,9 @@
 //! text, so the caller can cut it out and list it like an attachment.
 
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 
 use super::sniff;
 use crate::parse::transfer;
@@ -54,6 +57,22 @@ fn is_base64_line(l: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 
+/// Whether `text` has a run of at least `min` base64 characters.
+fn has_base64_run(text: &[u8], min: usize) -> bool {
+    let mut run = 0;
+    for &b in text {
+        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=' {
+            run += 1;
+            if run >= min {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
 /// Finds hidden payloads in `text`. Cheap when there are none: only lines that start like a
 /// block are looked at closely.
 ///
@@ -66,10 +85,16 @@ fn is_base64_line(l: &[u8]) -> bool {
 /// assert_eq!(&text[found[0].range.clone()], b"begin 644 x.exe\r\n#0V%T\r\n`\r\nend\r\n");
 /// ```
 pub fn find(text: &[u8]) -> Vec<Smuggled> {
-    let quick = memchr::memmem::find(text, b"begin ").is_some()
-        || memchr::memmem::find(text, b"=ybegin").is_some()
-        || memchr::memmem::find(text, b"BinHex").is_some()
-        || text.len() >= 160;
+    static BEGIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"begin "));
+    static YBEGIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"=ybegin"));
+    static BINHEX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"BinHex"));
+    // Base64 blocks need at least 4 lines of 40+ base64 characters: a text with no run of
+    // 40 such characters cannot hold one.
+    let has_b64_run = text.len() >= 160 && has_base64_run(text, 40);
+    let quick = has_b64_run
+        || BEGIN.find(text).is_some()
+        || YBEGIN.find(text).is_some()
+        || BINHEX.find(text).is_some();
     if !quick {
         return Vec::new();
     }
@@ -135,7 +160,9 @@ pub fn find(text: &[u8]) -> Vec<Smuggled> {
             continue;
         }
         // BinHex 4.0
-        if memchr::memmem::find(l, b"(This file must be converted with BinHex").is_some() {
+        if BINHEX.find(l).is_some()
+            && memchr::memmem::find(l, b"(This file must be converted with BinHex").is_some()
+        {
             let start = i;
             let mut j = i + 1;
             while j < lines.len() && lines[j].text.trim_ascii().is_empty() {

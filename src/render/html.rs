@@ -56,7 +56,16 @@ pub fn to_text(
             .lines_from_read(html.as_bytes(), width)
     });
     match converted {
-        Ok(Ok(lines)) => render_rich(&lines, link_policy, lang),
+        Ok(Ok(lines)) => {
+            let out = render_rich(&lines, link_policy, lang);
+            // Layout (table borders, padding, deep indentation) can make the rendering far
+            // larger than its source; past a bound the simple extraction is used, so that the
+            // output stays proportional to the input.
+            if out.text.len() > 2 * html.len() + 16 * 1024 {
+                return fallback(html, link_policy, "HTML rendering too large for its source".into());
+            }
+            out
+        }
         Ok(Err(e)) => fallback(html, link_policy, format!("HTML converter failed: {e}")),
         Err(_) => fallback(html, link_policy, "HTML converter panicked".into()),
     }

@@ -192,6 +192,17 @@ pub fn rewrite_text_urls<'a>(text: &'a str, policy: &LinkPolicy) -> (Cow<'a, str
     let mut count = 0;
     let mut i = 0;
     while i < bytes.len() {
+        // Jump to the next byte that can start a URL ('h', 'f', 'w', any case).
+        match memchr::memchr3(b'h', b'f', b'w', &bytes[i..]) {
+            Some(j) => {
+                let k = memchr::memchr3(b'H', b'F', b'W', &bytes[i..i + j]).unwrap_or(j);
+                i += k;
+            }
+            None => match memchr::memchr3(b'H', b'F', b'W', &bytes[i..]) {
+                Some(k) => i += k,
+                None => break,
+            },
+        }
         // Candidate starts: a known scheme or "www." at a word boundary.
         let at_boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
         let rest = &bytes[i..];

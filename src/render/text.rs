@@ -16,30 +16,44 @@ fn is_bidi_control(c: char) -> bool {
 /// assert_eq!(mugai::render::text::clean_body("a\r\nb\u{0}c\u{202E}d"), "a\nbc[U+202E]d");
 /// ```
 pub fn clean_body(s: &str) -> Cow<'_, str> {
-    let needs = s.chars().any(|c| {
-        (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c) || c == '\u{FEFF}'
-    });
-    if !needs {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() != Some(&'\n') {
-                    out.push('\n');
-                }
-            }
-            '\n' | '\t' => out.push(c),
-            '\u{FEFF}' => {}
-            c if is_bidi_control(c) => {
-                out.push_str(&format!("[U+{:04X}]", c as u32));
-            }
-            c if c.is_control() => {}
-            c => out.push(c),
+    // Only C0 controls, DEL, and the lead bytes of C1 controls (C2), ALM (D8), bidi
+    // controls (E2) and the BOM (EF) can need work; everything between is copied in runs.
+    let bytes = s.as_bytes();
+    let special = |i: usize, b: u8| -> bool {
+        match b {
+            b'\n' | b'\t' => false,
+            0x00..=0x1f | 0x7f => true,
+            0xc2 | 0xd8 | 0xe2 | 0xef => s[i..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_control() || is_bidi_control(c) || c == '\u{FEFF}'),
+            _ => false,
         }
+    };
+    let Some(first) = bytes.iter().enumerate().position(|(i, &b)| special(i, b)) else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len());
+    out.push_str(&s[..first]);
+    let mut i = first;
+    let mut run_start = first;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !special(i, b) {
+            i += 1;
+            continue;
+        }
+        out.push_str(&s[run_start..i]);
+        let c = s[i..].chars().next().unwrap_or('\0');
+        match c {
+            '\r' if bytes.get(i + 1) != Some(&b'\n') => out.push('\n'),
+            c if is_bidi_control(c) => out.push_str(&format!("[U+{:04X}]", c as u32)),
+            _ => {}
+        }
+        i += c.len_utf8();
+        run_start = i;
     }
+    out.push_str(&s[run_start..]);
     Cow::Owned(out)
 }
 
