@@ -19,6 +19,7 @@
 
 #![deny(missing_docs)]
 
+pub mod batch;
 pub mod error;
 pub mod inspect;
 pub mod outcome;

@@ -22,6 +22,8 @@ struct Cli {
 enum Command {
     /// Sanitise one message (a file or standard input).
     Sanitize(cli::sanitize::SanitizeArgs),
+    /// Sanitise an archive (mbox, Maildir, .eml tree) in parallel, with nothing lost.
+    Batch(cli::batch::BatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     cli::init_logging(cli.log_format);
     let result = match cli.command {
         Command::Sanitize(args) => cli::sanitize::run(args),
+        Command::Batch(args) => cli::batch::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! Subcommands of the `mugai` binary, one file each, plus what they share.
 
+pub mod batch;
 pub mod sanitize;
 
 use std::path::Path;
