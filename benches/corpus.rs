@@ -131,7 +131,7 @@ fn html_only(n: u64) -> Vec<u8> {
 
 /// A text mail with one attachment of `size` bytes.
 fn with_attachment(n: u64, size: usize) -> Vec<u8> {
-    let mut data = if n % 2 == 0 {
+    let mut data = if n.is_multiple_of(2) {
         b"%PDF-1.5\n".to_vec()
     } else {
         b"PK\x03\x04".to_vec()
@@ -140,8 +140,8 @@ fn with_attachment(n: u64, size: usize) -> Vec<u8> {
     format!(
         "From: att{n}@example.jp\r\nTo: user@lgwan.example\r\nSubject: =?UTF-8?B?5re75LuY44OV44Kh44Kk44Or?=\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m{n}\"\r\n\r\n--m{n}\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n{}\r\n--m{n}\r\nContent-Type: application/octet-stream; name=\"file{n}.{}\"\r\nContent-Disposition: attachment; filename=\"file{n}.{}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}--m{n}--\r\n",
         String::from_utf8_lossy(&encoding_rs::ISO_2022_JP.encode("添付ファイルを送付します。").0),
-        if n % 2 == 0 { "pdf" } else { "zip" },
-        if n % 2 == 0 { "pdf" } else { "zip" },
+        if n.is_multiple_of(2) { "pdf" } else { "zip" },
+        if n.is_multiple_of(2) { "pdf" } else { "zip" },
         b64_lines(&data)
     )
     .into_bytes()
