@@ -24,18 +24,20 @@ pub fn is_content_field(name: &[u8]) -> bool {
 /// Encodes a header value for writing: ASCII text without controls stays as it is; anything
 /// else becomes RFC 2047 encoded words (UTF-8, base64), folded with `"\r\n "`.
 ///
+/// `name` is the field name the value is written under (its length counts on the first line).
+///
 /// ```
 /// use mugai::rebuild::encode_header_value;
-/// assert_eq!(encode_header_value("hello"), "hello");
-/// assert_eq!(encode_header_value("テスト"), "=?UTF-8?B?44OG44K544OI?=");
+/// assert_eq!(encode_header_value("Subject", "hello"), "hello");
+/// assert_eq!(encode_header_value("Subject", "テスト"), "=?UTF-8?B?44OG44K544OI?=");
 /// ```
-pub fn encode_header_value(value: &str) -> String {
+pub fn encode_header_value(name: &str, value: &str) -> String {
     let value: String = value
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     if value.is_ascii() {
-        return fold_ascii(&value);
+        return fold_ascii(&value, name.len() + 2);
     }
     let mut out = String::new();
     let mut chunk = String::new();
@@ -65,15 +67,15 @@ pub fn encode_header_value(value: &str) -> String {
 
 /// Folds a long ASCII value at spaces so that lines stay under 78 characters where possible
 /// and never exceed 998.
-fn fold_ascii(value: &str) -> String {
-    if value.len() <= 900 {
+fn fold_ascii(value: &str, first_line_used: usize) -> String {
+    if value.len() + first_line_used <= 900 {
         return value.to_owned();
     }
     let mut out = String::with_capacity(value.len() + value.len() / 70 * 3);
-    let mut line_len = 0;
+    let mut line_len = first_line_used;
     for (i, word) in value.split(' ').enumerate() {
         if i > 0 {
-            if line_len + 1 + word.len() > 76 && line_len > 0 {
+            if line_len + 1 + word.len() > 76 && line_len > first_line_used.min(1) {
                 out.push_str("\r\n");
                 line_len = 0;
             }
@@ -179,15 +181,13 @@ pub fn plan_header_edits(
             }
         };
         let name = f.name_str().to_owned();
-        if is_content_field(f.name) {
+        // A field name too long to write a value after is dropped.
+        if is_content_field(f.name) || f.name.len() > 200 {
             deletes.push(HeaderEdit::Delete { name, index });
         } else if f.is("Subject") && subject.is_some() && !subject_done {
             subject_done = true;
-            changes.push(HeaderEdit::Change {
-                name,
-                index,
-                value: encode_header_value(subject.unwrap_or_default()),
-            });
+            let value = encode_header_value(&name, subject.unwrap_or_default());
+            changes.push(HeaderEdit::Change { name, index, value });
         } else if !copyable(f, max_field_bytes) {
             let mut decoded = decode_unstructured(f.value);
             if decoded.len() > max_field_bytes {
@@ -195,11 +195,8 @@ pub fn plan_header_edits(
                 decoded.truncate(cut);
                 decoded.push('…');
             }
-            changes.push(HeaderEdit::Change {
-                name,
-                index,
-                value: encode_header_value(&decoded),
-            });
+            let value = encode_header_value(&name, &decoded);
+            changes.push(HeaderEdit::Change { name, index, value });
         }
     }
     // Deletions of one name from the highest index down, so indexes do not shift.
@@ -209,7 +206,7 @@ pub fn plan_header_edits(
     if let (Some(s), false) = (subject, subject_done) {
         edits.push(HeaderEdit::Add {
             name: "Subject".into(),
-            value: encode_header_value(s),
+            value: encode_header_value("Subject", s),
         });
     }
     for (name, value) in added {
@@ -494,6 +491,15 @@ mod tests {
     }
 
     #[test]
+    fn folded_lines_count_the_field_name() {
+        let long = format!("<{}@x>", "0123456789abcdef-junk-".repeat(100));
+        let v = encode_header_value("Message-ID", &long);
+        let first = v.split("\r\n").next().unwrap();
+        assert!("Message-ID: ".len() + first.len() <= 998);
+        assert!(v.split("\r\n").all(|l| l.len() <= 998));
+    }
+
+    #[test]
     fn raw_8bit_field_is_reencoded() {
         let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("件名");
         let mut raw = b"Subject: ".to_vec();
@@ -506,7 +512,7 @@ mod tests {
             vec![HeaderEdit::Change {
                 name: "Subject".into(),
                 index: 1,
-                value: encode_header_value("件名")
+                value: encode_header_value("Subject", "件名")
             }]
         );
     }
