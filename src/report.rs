@@ -58,7 +58,9 @@ impl Report {
     /// shows when quarantine is enabled: the first 24 hex digits of
     /// [`Report::original_sha256`].
     pub fn quarantine_id(&self) -> &str {
-        self.original_sha256.get(..24).unwrap_or(&self.original_sha256)
+        self.original_sha256
+            .get(..24)
+            .unwrap_or(&self.original_sha256)
     }
 
     /// Whether the output differs in content from a plain text mail (anything was converted,
