@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Sanitise one message (a file or standard input).
     Sanitize(cli::sanitize::SanitizeArgs),
+    /// Run the Postfix/Sendmail milter that sanitises every mail.
+    Milter(cli::milter::MilterArgs),
+    /// List, show, release and purge quarantined originals.
+    Quarantine(cli::quarantine::QuarantineArgs),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +33,8 @@ fn main() -> ExitCode {
     cli::init_logging(cli.log_format);
     let result = match cli.command {
         Command::Sanitize(args) => cli::sanitize::run(args),
+        Command::Milter(args) => cli::milter::run(args),
+        Command::Quarantine(args) => cli::quarantine::run(args),
     };
     match result {
         Ok(code) => code,

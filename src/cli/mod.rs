@@ -1,5 +1,7 @@
 //! Subcommands of the `mugai` binary, one file each, plus what they share.
 
+pub mod milter;
+pub mod quarantine;
 pub mod sanitize;
 
 use std::path::Path;
