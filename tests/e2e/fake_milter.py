@@ -2,6 +2,7 @@
 """A tiny stand-in for `mugai milter`, used only to validate the e2e harness.
 
     fake_milter.py milter --listen inet:127.0.0.1:PORT
+    fake_milter.py smtp --listen 127.0.0.1:PORT --forward 127.0.0.1:PORT
 
 Speaks the Sendmail milter protocol (version 6, as Postfix negotiates it),
 collects headers and body, and at end-of-message replaces the body with a
@@ -11,6 +12,10 @@ Content-Type / Content-Transfer-Encoding / MIME-Version. Stdlib only.
 
 It is NOT the product: run the harness with MUGAI_BIN=tests/e2e/fake_milter.py
 to check the harness itself (`postfix.sh --self-test` does that).
+
+The `smtp` mode is a stand-in after-queue content filter (Postfix
+content_filter -> this -> re-injection smtpd): it answers DATA only after the
+sanitised mail was accepted by the --forward server (else 451).
 """
 import base64
 import email
@@ -132,6 +137,82 @@ class Handler(socketserver.BaseRequestHandler):
             return
 
 
+def rebuild(raw):
+    """Whole-message form of the milter edit, for the smtp filter mode."""
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    keep, skip = [], False
+    for ln in head.split(b"\r\n"):
+        if ln[:1] in (b" ", b"\t"):
+            if not skip:
+                keep.append(ln)
+            continue
+        name = ln.split(b":", 1)[0].strip().lower()
+        skip = name in (b"content-type", b"content-transfer-encoding", b"mime-version")
+        if not skip:
+            keep.append(ln)
+    keep += [b"MIME-Version: 1.0", b"Content-Type: text/plain; charset=utf-8",
+             b"Content-Transfer-Encoding: base64"]
+    return b"\r\n".join(keep) + b"\r\n\r\n" + sanitise(raw)
+
+
+class SmtpHandler(socketserver.StreamRequestHandler):
+    forward = None
+
+    def reply(self, line):
+        self.wfile.write(line.encode() + b"\r\n")
+        self.wfile.flush()
+
+    def handle(self):
+        import smtplib
+        self.reply("220 fake-filter ESMTP")
+        sender, rcpts = None, []
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            cmd = line.decode("utf-8", "replace").strip()
+            up = cmd.upper()
+            if up.startswith("EHLO"):
+                self.wfile.write(b"250-fake-filter\r\n250-8BITMIME\r\n250-XFORWARD NAME ADDR PROTO HELO SOURCE\r\n250 PIPELINING\r\n")
+                self.wfile.flush()
+            elif up.startswith("HELO") or up.startswith("XFORWARD") or up.startswith("NOOP"):
+                self.reply("250 ok")
+            elif up.startswith("MAIL FROM:"):
+                sender, rcpts = cmd[10:].strip().split()[0].strip("<>"), []
+                self.reply("250 ok")
+            elif up.startswith("RCPT TO:"):
+                rcpts.append(cmd[8:].strip().split()[0].strip("<>"))
+                self.reply("250 ok")
+            elif up == "RSET":
+                sender, rcpts = None, []
+                self.reply("250 ok")
+            elif up == "DATA":
+                self.reply("354 go ahead")
+                data = []
+                while True:
+                    ln = self.rfile.readline()
+                    if not ln:
+                        return
+                    if ln in (b".\r\n", b".\n"):
+                        break
+                    data.append(ln[1:] if ln.startswith(b"..") else ln)
+                raw = b"".join(data)
+                try:
+                    out = rebuild(raw)
+                    with smtplib.SMTP(self.forward[0], self.forward[1], timeout=60) as s:
+                        s.sendmail(sender, rcpts, out)
+                    self.reply("250 ok: sanitised and re-injected")
+                except Exception as e:  # fail closed: the queue keeps it
+                    log("filter failed:", repr(e))
+                    self.reply("451 4.3.0 filter failure")
+                sender, rcpts = None, []
+            elif up == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("502 not implemented")
+
+
 class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -139,16 +220,21 @@ class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 def main():
     args = sys.argv[1:]
-    if not args or args[0] != "milter" or "--listen" not in args:
+    if not args or args[0] not in ("milter", "smtp") or "--listen" not in args:
         print(__doc__, file=sys.stderr)
         return 2
     spec = args[args.index("--listen") + 1]
-    m = re.fullmatch(r"inet:([0-9.]+):(\d+)", spec)
+    m = re.fullmatch(r"(?:inet:)?([0-9.]+):(\d+)", spec)
     if not m:
         log("unsupported --listen", spec)
         return 2
-    srv = Server((m.group(1), int(m.group(2))), Handler)
-    log("listening on", spec)
+    if args[0] == "smtp":
+        fwd = args[args.index("--forward") + 1].rsplit(":", 1)
+        SmtpHandler.forward = (fwd[0], int(fwd[1]))
+        srv = Server((m.group(1), int(m.group(2))), SmtpHandler)
+    else:
+        srv = Server((m.group(1), int(m.group(2))), Handler)
+    log(args[0], "listening on", spec)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

@@ -93,8 +93,9 @@ e2e_kill_pid() { # pid [signal]
     [ -n "$pid" ] || return 0
     kill -0 "$pid" 2>/dev/null || return 0
     kill "-$sig" "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    # Reap our own child here (also keeps bash from printing "Killed").
     wait "$pid" 2>/dev/null || true
 }
 
@@ -321,8 +322,7 @@ milter_start() { # logfile
     fi
 }
 milter_stop() { # [signal]
-    # stderr muted: bash would report "Killed" for its background job.
-    e2e_kill_pid "$MILTER_PID" "${1:-TERM}" 2>/dev/null; MILTER_PID=""
+    e2e_kill_pid "$MILTER_PID" "${1:-TERM}"; MILTER_PID=""
 }
 
 # --- cleanup -----------------------------------------------------------------
