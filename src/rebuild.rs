@@ -1,1 +1,480 @@
-//! (being written)
+//! Writing the new message: header edits against the original header block, and the new
+//! text/plain body, transfer-encoded so that every line is 7-bit and at most 998 octets.
+//!
+//! Nothing from the original is copied without a check: a kept header field is copied raw
+//! only when it is 7-bit, free of control characters and within the length limits;
+//! otherwise its decoded value is re-encoded (RFC 2047). Values we write never contain a
+//! bare CR or LF, so no input can split a header we write.
+
+use std::fmt::Write as _;
+
+use crate::outcome::HeaderEdit;
+use crate::parse::header::{HeaderBlock, RawField, decode_unstructured};
+use crate::policy::{OutputCharset, TransferEncoding};
+
+/// Field names that describe the original MIME structure; they are always removed.
+pub fn is_content_field(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"MIME-Version")
+        || (name.len() >= 8 && name[..8].eq_ignore_ascii_case(b"Content-"))
+        || (name.len() >= 8 && name[..8].eq_ignore_ascii_case(b"X-Mugai-"))
+}
+
+/// Encodes a header value for writing: ASCII text without controls stays as it is; anything
+/// else becomes RFC 2047 encoded words (UTF-8, base64), folded with `"\r\n "`.
+///
+/// ```
+/// use mugai::rebuild::encode_header_value;
+/// assert_eq!(encode_header_value("hello"), "hello");
+/// assert_eq!(encode_header_value("テスト"), "=?UTF-8?B?44OG44K544OI?=");
+/// ```
+pub fn encode_header_value(value: &str) -> String {
+    let value: String = value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if value.is_ascii() {
+        return fold_ascii(&value);
+    }
+    let mut out = String::new();
+    let mut chunk = String::new();
+    let flush = |out: &mut String, chunk: &mut String| {
+        if chunk.is_empty() {
+            return;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n ");
+        }
+        let _ = write!(
+            out,
+            "=?UTF-8?B?{}?=",
+            base64_simd::STANDARD.encode_to_string(chunk.as_bytes())
+        );
+        chunk.clear();
+    };
+    for c in value.chars() {
+        if chunk.len() + c.len_utf8() > 45 {
+            flush(&mut out, &mut chunk);
+        }
+        chunk.push(c);
+    }
+    flush(&mut out, &mut chunk);
+    out
+}
+
+/// Folds a long ASCII value at spaces so that lines stay under 78 characters where possible
+/// and never exceed 998.
+fn fold_ascii(value: &str) -> String {
+    if value.len() <= 900 {
+        return value.to_owned();
+    }
+    let mut out = String::with_capacity(value.len() + value.len() / 70 * 3);
+    let mut line_len = 0;
+    for (i, word) in value.split(' ').enumerate() {
+        if i > 0 {
+            if line_len + 1 + word.len() > 76 && line_len > 0 {
+                out.push_str("\r\n");
+                line_len = 0;
+            }
+            out.push(' ');
+            line_len += 1;
+        }
+        // A single word longer than a line is cut hard.
+        let mut w = word;
+        while line_len + w.len() > 990 {
+            let cut = floor_char_boundary(w, 990 - line_len);
+            out.push_str(&w[..cut]);
+            out.push_str("\r\n ");
+            line_len = 1;
+            w = &w[cut..];
+        }
+        out.push_str(w);
+        line_len += w.len();
+    }
+    out
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i.max(1).min(s.len())
+}
+
+/// Whether a raw field can be copied as it is.
+fn copyable(field: &RawField<'_>, max_bytes: usize) -> bool {
+    if field.value.len() > max_bytes {
+        return false;
+    }
+    let mut line_len = field.name.len() + 1;
+    let mut prev_cr = false;
+    for &b in field.value {
+        match b {
+            b'\n' => {
+                if !prev_cr {
+                    return false;
+                }
+                line_len = 0;
+            }
+            b'\r' => {}
+            b'\t' => line_len += 1,
+            0x20..=0x7e => line_len += 1,
+            _ => return false,
+        }
+        if prev_cr && b != b'\n' {
+            return false;
+        }
+        prev_cr = b == b'\r';
+        if line_len > 998 {
+            return false;
+        }
+    }
+    !prev_cr
+}
+
+/// Plans the header edits for the original top-level header block.
+///
+/// `subject` is the new Subject value (decoded) when the Subject must change; `added` are
+/// the fields to add at the end, in order.
+pub fn plan_header_edits(
+    block: &HeaderBlock<'_>,
+    max_field_bytes: usize,
+    subject: Option<&str>,
+    added: &[(String, String)],
+) -> Vec<HeaderEdit> {
+    let mut changes = Vec::new();
+    let mut deletes = Vec::new();
+    let mut counts: Vec<(&[u8], usize)> = Vec::new();
+    let mut subject_done = false;
+    for f in &block.fields {
+        let index = match counts
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(f.name))
+        {
+            Some((_, c)) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                counts.push((f.name, 1));
+                1
+            }
+        };
+        let name = f.name_str().to_owned();
+        if is_content_field(f.name) {
+            deletes.push(HeaderEdit::Delete { name, index });
+        } else if f.is("Subject") && subject.is_some() && !subject_done {
+            subject_done = true;
+            changes.push(HeaderEdit::Change {
+                name,
+                index,
+                value: encode_header_value(subject.unwrap_or_default()),
+            });
+        } else if !copyable(f, max_field_bytes) {
+            let mut decoded = decode_unstructured(f.value);
+            if decoded.len() > max_field_bytes {
+                let cut = floor_char_boundary(&decoded, max_field_bytes);
+                decoded.truncate(cut);
+                decoded.push('…');
+            }
+            changes.push(HeaderEdit::Change {
+                name,
+                index,
+                value: encode_header_value(&decoded),
+            });
+        }
+    }
+    // Deletions of one name from the highest index down, so indexes do not shift.
+    deletes.reverse();
+    let mut edits = changes;
+    edits.extend(deletes);
+    if let (Some(s), false) = (subject, subject_done) {
+        edits.push(HeaderEdit::Add {
+            name: "Subject".into(),
+            value: encode_header_value(s),
+        });
+    }
+    for (name, value) in added {
+        edits.push(HeaderEdit::Add {
+            name: name.clone(),
+            value: value.clone(),
+        });
+    }
+    edits
+}
+
+/// Applies planned edits to the original block and returns the rebuilt header block, each
+/// field ending with `le`.
+pub fn apply_header_edits(block: &HeaderBlock<'_>, edits: &[HeaderEdit], le: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(block.fields.iter().map(|f| f.value.len() + 32).sum());
+    let mut counts: Vec<(&[u8], usize)> = Vec::new();
+    for f in &block.fields {
+        let index = match counts
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(f.name))
+        {
+            Some((_, c)) => {
+                *c += 1;
+                *c
+            }
+            None => {
+                counts.push((f.name, 1));
+                1
+            }
+        };
+        let edit = edits.iter().find(|e| match e {
+            HeaderEdit::Delete { name, index: i } | HeaderEdit::Change { name, index: i, .. } => {
+                *i == index && name.as_bytes().eq_ignore_ascii_case(f.name)
+            }
+            HeaderEdit::Add { .. } => false,
+        });
+        match edit {
+            Some(HeaderEdit::Delete { .. }) => {}
+            Some(HeaderEdit::Change { value, .. }) => {
+                write_field(&mut out, f.name_str(), value, le)
+            }
+            _ => {
+                out.extend_from_slice(f.name);
+                out.push(b':');
+                // Raw value: line endings normalised to `le`.
+                for (i, line) in crate::parse::lines::lines(f.value).enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(le.as_bytes());
+                    }
+                    out.extend_from_slice(line);
+                }
+                out.extend_from_slice(le.as_bytes());
+            }
+        }
+    }
+    for e in edits {
+        if let HeaderEdit::Add { name, value } = e {
+            write_field(&mut out, name, value, le);
+        }
+    }
+    out
+}
+
+fn write_field(out: &mut Vec<u8>, name: &str, value: &str, le: &str) {
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b": ");
+    if le == "\r\n" {
+        out.extend_from_slice(value.as_bytes());
+    } else {
+        out.extend_from_slice(value.replace("\r\n", le).as_bytes());
+    }
+    out.extend_from_slice(le.as_bytes());
+}
+
+/// The encoded body and the MIME header values that describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedBody {
+    /// Body bytes, lines ending with the requested line ending.
+    pub bytes: Vec<u8>,
+    /// Value for `Content-Type`.
+    pub content_type: &'static str,
+    /// Value for `Content-Transfer-Encoding`.
+    pub transfer_encoding: &'static str,
+    /// Characters the charset could not carry (replaced by `〓`).
+    pub unmappable: usize,
+}
+
+/// Encodes the body text (lines separated by `\n`).
+pub fn encode_body(
+    text: &str,
+    charset: OutputCharset,
+    te: TransferEncoding,
+    le: &str,
+) -> EncodedBody {
+    match charset {
+        OutputCharset::Iso2022Jp => {
+            let (bytes, unmappable) = iso2022jp(text, le);
+            EncodedBody {
+                bytes,
+                content_type: "text/plain; charset=ISO-2022-JP",
+                transfer_encoding: "7bit",
+                unmappable,
+            }
+        }
+        OutputCharset::Utf8 => match te {
+            TransferEncoding::QuotedPrintable => EncodedBody {
+                bytes: quoted_printable(text, le),
+                content_type: "text/plain; charset=utf-8",
+                transfer_encoding: "quoted-printable",
+                unmappable: 0,
+            },
+            TransferEncoding::Base64 => {
+                let enc = base64_simd::STANDARD.encode_to_string(text.as_bytes());
+                let mut bytes = Vec::with_capacity(enc.len() + enc.len() / 76 * 2 + 2);
+                for chunk in enc.as_bytes().chunks(76) {
+                    bytes.extend_from_slice(chunk);
+                    bytes.extend_from_slice(le.as_bytes());
+                }
+                EncodedBody {
+                    bytes,
+                    content_type: "text/plain; charset=utf-8",
+                    transfer_encoding: "base64",
+                    unmappable: 0,
+                }
+            }
+        },
+    }
+}
+
+/// Quoted-printable encoding of UTF-8 text, soft line breaks at 76 columns.
+///
+/// ```
+/// let qp = mugai::rebuild::quoted_printable("a=b é \n", "\r\n");
+/// assert_eq!(qp, b"a=3Db =C3=A9=20\r\n");
+/// ```
+pub fn quoted_printable(text: &str, le: &str) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(text.len() + text.len() / 4);
+    let le = le.as_bytes();
+    let mut lines = text.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        if lines.peek().is_none() && line.is_empty() {
+            break;
+        }
+        let bytes = line.as_bytes();
+        let mut col = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let last = i + 1 == bytes.len();
+            let literal =
+                (b == b' ' || b == b'\t') && !last || (0x21..=0x7e).contains(&b) && b != b'=';
+            // A leading '.' or "From " is escaped too, for SMTP and mbox safety.
+            let escape_dot =
+                col == 0 && (b == b'.' || (b == b'F' && bytes[i..].starts_with(b"From ")));
+            let width = if literal && !escape_dot { 1 } else { 3 };
+            if col + width > 75 {
+                out.push(b'=');
+                out.extend_from_slice(le);
+                col = 0;
+            }
+            if literal
+                && !(col == 0 && (b == b'.' || (b == b'F' && bytes[i..].starts_with(b"From "))))
+            {
+                out.push(b);
+                col += 1;
+            } else {
+                out.extend_from_slice(&[b'=', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+                col += 3;
+            }
+        }
+        out.extend_from_slice(le);
+    }
+    out
+}
+
+/// ISO-2022-JP encoding, line by line (each line returns to ASCII), long lines hard-wrapped
+/// so that no encoded line exceeds 998 octets. Returns the bytes and the number of
+/// characters replaced by `〓`.
+fn iso2022jp(text: &str, le: &str) -> (Vec<u8>, usize) {
+    use encoding_rs::ISO_2022_JP;
+    let mut out = Vec::with_capacity(text.len() * 2);
+    let mut unmappable = 0;
+    let mut lines = text.split('\n').peekable();
+    let mut tmp = [0u8; 4];
+    while let Some(line) = lines.next() {
+        if lines.peek().is_none() && line.is_empty() {
+            break;
+        }
+        // Replace what ISO-2022-JP cannot carry before encoding.
+        let mut mapped = String::with_capacity(line.len());
+        for c in line.chars() {
+            if c.is_ascii() || !ISO_2022_JP.encode(c.encode_utf8(&mut tmp)).2 {
+                mapped.push(c);
+            } else {
+                unmappable += 1;
+                mapped.push('〓');
+            }
+        }
+        let chars: Vec<char> = mapped.chars().collect();
+        for piece in chars.chunks(300) {
+            let piece: String = piece.iter().collect();
+            out.extend_from_slice(&ISO_2022_JP.encode(&piece).0);
+            out.extend_from_slice(le.as_bytes());
+        }
+        if chars.is_empty() {
+            out.extend_from_slice(le.as_bytes());
+        }
+    }
+    (out, unmappable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qp_lines_are_short_and_decodable() {
+        let text = format!("{}\n.dot\nFrom here\n", "あ".repeat(200));
+        let qp = quoted_printable(&text, "\r\n");
+        for line in qp.split(|&b| b == b'\n') {
+            assert!(line.len() <= 77, "{}", line.len());
+        }
+        let decoded = crate::parse::transfer::quoted_printable(&qp);
+        assert_eq!(
+            String::from_utf8(decoded).unwrap().replace("\r\n", "\n"),
+            text
+        );
+    }
+
+    #[test]
+    fn iso2022jp_replaces_unmappable() {
+        let (bytes, n) = iso2022jp("テスト😀①\n", "\r\n");
+        assert_eq!(n, 1);
+        let (text, _) = crate::parse::charset::decode(&bytes, Some(b"iso-2022-jp"));
+        assert_eq!(text, "テスト〓①\r\n");
+    }
+
+    #[test]
+    fn edits_delete_mime_fields_from_the_top() {
+        let block = HeaderBlock::parse(
+            b"Content-Type: a\r\nSubject: s\r\nContent-Type: b\r\nX-Mugai-Sanitized: fake\r\n",
+            100,
+        );
+        let edits = plan_header_edits(&block, 8192, None, &[("X-A".into(), "1".into())]);
+        assert_eq!(
+            edits,
+            vec![
+                HeaderEdit::Delete {
+                    name: "X-Mugai-Sanitized".into(),
+                    index: 1
+                },
+                HeaderEdit::Delete {
+                    name: "Content-Type".into(),
+                    index: 2
+                },
+                HeaderEdit::Delete {
+                    name: "Content-Type".into(),
+                    index: 1
+                },
+                HeaderEdit::Add {
+                    name: "X-A".into(),
+                    value: "1".into()
+                },
+            ]
+        );
+        let rebuilt = apply_header_edits(&block, &edits, "\r\n");
+        assert_eq!(rebuilt, b"Subject: s\r\nX-A: 1\r\n");
+    }
+
+    #[test]
+    fn raw_8bit_field_is_reencoded() {
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("件名");
+        let mut raw = b"Subject: ".to_vec();
+        raw.extend_from_slice(&sjis);
+        raw.extend_from_slice(b"\r\n");
+        let block = HeaderBlock::parse(&raw, 100);
+        let edits = plan_header_edits(&block, 8192, None, &[]);
+        assert_eq!(
+            edits,
+            vec![HeaderEdit::Change {
+                name: "Subject".into(),
+                index: 1,
+                value: encode_header_value("件名")
+            }]
+        );
+    }
+}

@@ -1,1 +1,14 @@
-//! (being written)
+//! Looking at content that is going to be removed, for the notice and the audit log:
+//!
+//! * [`sniff`] — the true type of a file from its first bytes, and whether it contradicts the
+//!   declared type or the file name;
+//! * [`archive`] — entry names of ZIP-based archives from the central directory (also when
+//!   encrypted), without decompressing anything;
+//! * [`smuggle`] — encoded payloads hidden inside text (uuencode, yEnc, BinHex, long base64
+//!   blocks);
+//! * [`digest`] — SHA-256 and size of removed content.
+
+pub mod archive;
+pub mod digest;
+pub mod smuggle;
+pub mod sniff;

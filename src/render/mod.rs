@@ -1,1 +1,8 @@
-//! (being written)
+//! Producing the text the reader sees: [`html`] (HTML to text, guarded), [`links`] (link
+//! targets under the link policy), [`text`] (cleaning decoded text) and [`notice`] (what
+//! was done and removed).
+
+pub mod html;
+pub mod links;
+pub mod notice;
+pub mod text;

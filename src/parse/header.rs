@@ -1,0 +1,471 @@
+//! Header blocks: raw fields over the borrowed input, and the MIME facts of a part.
+//!
+//! Splitting a block into fields is ours (zero-copy, bounded, tolerant of junk lines). Field
+//! *values* that need real parsing — Content-Type and Content-Disposition parameters with
+//! RFC 2231 continuations and charsets, RFC 2047 encoded words — go through mail-parser, after
+//! two repairs it cannot make itself: raw 8-bit bytes are decoded to UTF-8 by
+//! [`charset::decode_raw_header`](super::charset::decode_raw_header), and charset labels it
+//! does not know (`cp932`, `cp50221`, `iso-2022-jp-ms`…) are rewritten to the canonical name
+//! of the decoder that fits.
+
+use std::borrow::Cow;
+
+use mail_parser::{HeaderName, HeaderValue, MessageParser};
+use memchr::memchr;
+
+use super::charset::{decode_raw_header, encoding_for_label};
+
+/// One header field, borrowed from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawField<'a> {
+    /// Field name as written (no trailing colon or spaces).
+    pub name: &'a [u8],
+    /// Raw value after the colon, including folding line breaks, without the final line end.
+    pub value: &'a [u8],
+}
+
+impl RawField<'_> {
+    /// Whether the field is called `name` (ASCII case-insensitive).
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name.as_bytes())
+    }
+
+    /// The name as text (field names are ASCII by construction).
+    pub fn name_str(&self) -> &str {
+        std::str::from_utf8(self.name).unwrap_or("X-Invalid")
+    }
+}
+
+/// The fields of one header block, and what was odd about it.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderBlock<'a> {
+    /// Fields in order.
+    pub fields: Vec<RawField<'a>>,
+    /// Lines that were neither a field nor a continuation (skipped).
+    pub junk_lines: usize,
+    /// More fields than the limit; the rest were ignored.
+    pub truncated: bool,
+}
+
+impl<'a> HeaderBlock<'a> {
+    /// Splits `block` into fields, keeping at most `max_fields`.
+    ///
+    /// ```
+    /// let b = mugai::parse::header::HeaderBlock::parse(b"Subject: a\r\n b\r\nTo: x\r\n", 10);
+    /// assert_eq!(b.fields.len(), 2);
+    /// assert_eq!(b.fields[0].value, b" a\r\n b");
+    /// ```
+    pub fn parse(block: &'a [u8], max_fields: usize) -> Self {
+        let mut out = HeaderBlock::default();
+        let mut pos = 0;
+        let mut current: Option<(usize, usize, usize)> = None; // name start, colon, value end
+        let flush = |out: &mut HeaderBlock<'a>, cur: Option<(usize, usize, usize)>| {
+            if let Some((start, colon, end)) = cur {
+                if out.fields.len() >= max_fields {
+                    out.truncated = true;
+                    return;
+                }
+                let name = trim_end(&block[start..colon]);
+                out.fields.push(RawField {
+                    name,
+                    value: &block[colon + 1..end],
+                });
+            }
+        };
+        while pos < block.len() {
+            let line_end = memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
+            let content_end = if line_end > pos && block[line_end - 1] == b'\r' {
+                line_end - 1
+            } else {
+                line_end
+            };
+            let line = &block[pos..content_end];
+            if matches!(line.first(), Some(b' ' | b'\t')) {
+                if let Some(cur) = current.as_mut() {
+                    cur.2 = content_end;
+                } else {
+                    out.junk_lines += 1;
+                }
+            } else if let Some(colon) = field_colon(line) {
+                flush(&mut out, current.take());
+                current = Some((pos, pos + colon, content_end));
+            } else if !(line.is_empty() || pos == 0 && line.starts_with(b"From ")) {
+                out.junk_lines += 1;
+            }
+            pos = line_end + 1;
+        }
+        flush(&mut out, current.take());
+        out
+    }
+
+    /// The first field called `name`.
+    pub fn get(&self, name: &str) -> Option<&RawField<'a>> {
+        self.fields.iter().find(|f| f.is(name))
+    }
+
+    /// All fields called `name`.
+    pub fn all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s RawField<'a>> + 's {
+        self.fields.iter().filter(move |f| f.is(name))
+    }
+}
+
+fn trim_end(s: &[u8]) -> &[u8] {
+    let mut s = s;
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// Position of the colon if `line` starts with a valid field name (printable ASCII without
+/// spaces, optionally followed by spaces before the colon).
+fn field_colon(line: &[u8]) -> Option<usize> {
+    let colon = memchr(b':', line)?;
+    let name = trim_end(&line[..colon]);
+    (!name.is_empty() && name.iter().all(|&b| (0x21..=0x7e).contains(&b))).then_some(colon)
+}
+
+/// Unfolds a raw value: line breaks removed, leading and trailing whitespace trimmed, NUL and
+/// other C0 controls (except tab) dropped.
+pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
+    let clean = |b: &u8| *b >= 0x20 || *b == b'\t';
+    let trimmed = value.trim_ascii();
+    if trimmed.iter().all(clean) {
+        return Cow::Borrowed(trimmed);
+    }
+    Cow::Owned(trimmed.iter().copied().filter(clean).collect())
+}
+
+/// Rewrites charset labels inside RFC 2047 encoded words (`=?cp932?B?…`) and RFC 2231
+/// extended parameters (`*=cp932''…`) to canonical names that mail-parser decodes.
+pub fn canonicalise_charset_labels(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i + 2 < bytes.len() {
+        let (start, stop) = if bytes[i] == b'=' && bytes[i + 1] == b'?' {
+            (i + 2, b'?')
+        } else if bytes[i] == b'*' && bytes[i + 1] == b'=' {
+            (i + 2, b'\'')
+        } else {
+            i += 1;
+            continue;
+        };
+        let mut s = start;
+        while s < bytes.len() && bytes[s] == b'"' {
+            s += 1;
+        }
+        let end = bytes[s..]
+            .iter()
+            .take(64)
+            .position(|&b| b == stop)
+            .map(|p| s + p);
+        if let Some(end) = end {
+            let label = &bytes[s..end];
+            if let Some(enc) = encoding_for_label(label) {
+                let canonical = match enc.name() {
+                    "windows-1252" if label.eq_ignore_ascii_case(b"us-ascii") => "us-ascii",
+                    name => name,
+                };
+                if !label.eq_ignore_ascii_case(canonical.as_bytes()) {
+                    let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                    o.push_str(&text[copied..s]);
+                    o.push_str(canonical);
+                    copied = end;
+                }
+            }
+            i = end;
+        } else {
+            i = start;
+        }
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// Decodes an unstructured header value (Subject, a display name…) for display: raw 8-bit
+/// text and RFC 2047 encoded words become UTF-8, folding is removed.
+///
+/// ```
+/// use mugai::parse::header::decode_unstructured;
+/// assert_eq!(decode_unstructured(b" =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?="), "テスト");
+/// assert_eq!(decode_unstructured(b" =?cp932?B?g2WDWINn?="), "テスト");
+/// ```
+pub fn decode_unstructured(raw: &[u8]) -> String {
+    let unfolded = unfold(raw);
+    let text = decode_raw_header(&unfolded);
+    if !text.contains("=?") {
+        return text.into_owned();
+    }
+    let text = canonicalise_charset_labels(&text);
+    let block = format!("Subject: {text}\r\n\r\n");
+    MessageParser::new()
+        .parse_headers(block.as_bytes())
+        .and_then(|m| m.subject().map(str::to_owned))
+        .unwrap_or_else(|| text.into_owned())
+}
+
+/// Content-Transfer-Encoding of a part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEncoding {
+    /// 7bit, 8bit, binary or absent: the bytes are the content.
+    Identity,
+    /// base64.
+    Base64,
+    /// quoted-printable.
+    QuotedPrintable,
+    /// x-uuencode and friends.
+    Uuencode,
+    /// Anything else: decoded as identity, flagged.
+    Unknown,
+}
+
+/// What the MIME header fields of a part say about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MimeInfo {
+    /// Main type, lowercase (`text`, `multipart`…). `text` when absent.
+    pub ctype: String,
+    /// Subtype, lowercase. `plain` when absent.
+    pub subtype: String,
+    /// `charset` parameter.
+    pub charset: Option<String>,
+    /// Candidate boundaries, most likely first (duplicate Content-Type fields and duplicate
+    /// `boundary` parameters all contribute).
+    pub boundaries: Vec<String>,
+    /// Other Content-Type values seen in duplicate fields (`type/subtype`), for the report.
+    pub other_types: Vec<String>,
+    /// File name (Content-Disposition `filename`, else Content-Type `name`), decoded.
+    pub filename: Option<String>,
+    /// Disposition type, lowercase (`inline`, `attachment`).
+    pub disposition: Option<String>,
+    /// Transfer encoding.
+    pub transfer: TransferEncoding,
+    /// Content-ID, if any.
+    pub content_id: Option<String>,
+    /// `start` parameter of multipart/related.
+    pub start: Option<String>,
+}
+
+impl MimeInfo {
+    /// `type/subtype`.
+    pub fn mime_type(&self) -> String {
+        format!("{}/{}", self.ctype, self.subtype)
+    }
+
+    /// Whether the part is marked as an attachment (disposition `attachment`).
+    pub fn is_attachment(&self) -> bool {
+        self.disposition.as_deref() == Some("attachment")
+    }
+
+    /// Reads the MIME facts from a parsed header block. `default_type` is used when there is
+    /// no (usable) Content-Type: `text/plain`, or `message/rfc822` inside multipart/digest.
+    pub fn from_block(block: &HeaderBlock<'_>, default_type: (&str, &str)) -> Self {
+        let mut info = MimeInfo {
+            ctype: default_type.0.into(),
+            subtype: default_type.1.into(),
+            charset: None,
+            boundaries: Vec::new(),
+            other_types: Vec::new(),
+            filename: None,
+            disposition: None,
+            transfer: TransferEncoding::Identity,
+            content_id: None,
+            start: None,
+        };
+        // Build a small block of just the fields mail-parser must parse, repaired.
+        let mut mini = String::new();
+        for f in &block.fields {
+            if f.is("Content-Type") || f.is("Content-Disposition") {
+                let value = unfold(f.value);
+                let value = decode_raw_header(&value);
+                let value = canonicalise_charset_labels(&value);
+                mini.push_str(if f.is("Content-Type") {
+                    "Content-Type: "
+                } else {
+                    "Content-Disposition: "
+                });
+                mini.push_str(&value);
+                mini.push_str("\r\n");
+            } else if f.is("Content-Transfer-Encoding")
+                && info.transfer == TransferEncoding::Identity
+            {
+                info.transfer = parse_cte(&unfold(f.value));
+            } else if f.is("Content-ID") && info.content_id.is_none() {
+                let id = String::from_utf8_lossy(&unfold(f.value)).into_owned();
+                info.content_id = Some(id.trim_matches(|c| c == '<' || c == '>').to_owned());
+            }
+        }
+        if mini.is_empty() {
+            return info;
+        }
+        mini.push_str("\r\n");
+        let Some(parsed) = MessageParser::new().parse_headers(mini.as_bytes()) else {
+            return info;
+        };
+        let mut first_type = true;
+        for h in parsed.headers() {
+            match (&h.name, &h.value) {
+                (HeaderName::ContentType, HeaderValue::ContentType(ct)) => {
+                    let ctype = ct.ctype().trim().to_ascii_lowercase();
+                    let subtype = ct.subtype().unwrap_or("").trim().to_ascii_lowercase();
+                    if ctype.is_empty() || ctype.contains(|c: char| !c.is_ascii_graphic()) {
+                        continue;
+                    }
+                    let boundaries = ct
+                        .attributes()
+                        .into_iter()
+                        .flatten()
+                        .filter(|a| a.name.eq_ignore_ascii_case("boundary"))
+                        .map(|a| a.value.to_string())
+                        .filter(|b| !b.is_empty());
+                    if first_type {
+                        first_type = false;
+                        info.ctype = ctype;
+                        info.subtype = if subtype.is_empty() {
+                            "octet-stream".into()
+                        } else {
+                            subtype
+                        };
+                        info.charset = ct.attribute("charset").map(str::to_owned);
+                        info.start = ct
+                            .attribute("start")
+                            .map(|s| s.trim_matches(|c| c == '<' || c == '>').to_owned());
+                        if info.filename.is_none() {
+                            info.filename = ct.attribute("name").map(clean_param);
+                        }
+                        info.boundaries.extend(boundaries);
+                    } else {
+                        // A duplicate Content-Type: remember it; if it is a multipart, its
+                        // boundary becomes a candidate so that its parts are exposed (and
+                        // removed), never hidden.
+                        if ctype == "multipart" && info.ctype != "multipart" {
+                            info.other_types.push(info.mime_type());
+                            info.ctype = ctype;
+                            info.subtype = subtype;
+                        } else {
+                            info.other_types.push(format!("{ctype}/{subtype}"));
+                        }
+                        info.boundaries.extend(boundaries);
+                        if info.filename.is_none() {
+                            info.filename = ct.attribute("name").map(clean_param);
+                        }
+                    }
+                }
+                (HeaderName::ContentDisposition, HeaderValue::ContentType(cd)) => {
+                    if info.disposition.is_none() {
+                        info.disposition = Some(cd.ctype().trim().to_ascii_lowercase());
+                    }
+                    if let Some(name) = cd.attribute("filename") {
+                        info.filename = Some(clean_param(name));
+                    }
+                }
+                _ => {}
+            }
+        }
+        info.boundaries.dedup();
+        info
+    }
+}
+
+/// A parameter value after mail-parser: RFC 2047 words it left alone (inside quotes) are
+/// decoded too.
+fn clean_param(value: &str) -> String {
+    if value.contains("=?") {
+        decode_unstructured(value.as_bytes())
+    } else {
+        value.to_owned()
+    }
+}
+
+fn parse_cte(value: &[u8]) -> TransferEncoding {
+    let v = value.trim_ascii();
+    let v = match memchr(b';', v) {
+        Some(i) => v[..i].trim_ascii(),
+        None => v,
+    };
+    if v.is_empty()
+        || v.eq_ignore_ascii_case(b"7bit")
+        || v.eq_ignore_ascii_case(b"8bit")
+        || v.eq_ignore_ascii_case(b"binary")
+    {
+        TransferEncoding::Identity
+    } else if v.eq_ignore_ascii_case(b"base64") {
+        TransferEncoding::Base64
+    } else if v.eq_ignore_ascii_case(b"quoted-printable") {
+        TransferEncoding::QuotedPrintable
+    } else if v.eq_ignore_ascii_case(b"x-uuencode")
+        || v.eq_ignore_ascii_case(b"uuencode")
+        || v.eq_ignore_ascii_case(b"x-uue")
+    {
+        TransferEncoding::Uuencode
+    } else {
+        TransferEncoding::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(block: &[u8]) -> MimeInfo {
+        MimeInfo::from_block(&HeaderBlock::parse(block, 100), ("text", "plain"))
+    }
+
+    #[test]
+    fn rfc2231_japanese_filename() {
+        let i = info(
+            b"Content-Type: application/pdf\r\nContent-Disposition: attachment;\r\n filename*=UTF-8''%E8%AB%8B%E6%B1%82%E6%9B%B8.pdf\r\n",
+        );
+        assert_eq!(i.filename.as_deref(), Some("請求書.pdf"));
+        assert!(i.is_attachment());
+    }
+
+    #[test]
+    fn rfc2231_cp932_label() {
+        let i = info(b"Content-Disposition: attachment; filename*=cp932''%83e%83X%83g.txt\r\n");
+        assert_eq!(i.filename.as_deref(), Some("テスト.txt"));
+    }
+
+    #[test]
+    fn rfc2047_name_in_quotes() {
+        let i = info(b"Content-Type: application/octet-stream;\r\n name=\"=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=.zip\"\r\n");
+        assert_eq!(i.filename.as_deref(), Some("テスト.zip"));
+    }
+
+    #[test]
+    fn duplicate_content_type_prefers_multipart() {
+        let i =
+            info(b"Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n");
+        assert_eq!(i.ctype, "multipart");
+        assert_eq!(i.boundaries, vec!["XX".to_string()]);
+        assert_eq!(i.other_types, vec!["text/plain".to_string()]);
+    }
+
+    #[test]
+    fn junk_lines_and_mbox_from() {
+        let b = HeaderBlock::parse(b"From a@b Mon\r\nnot a field\r\nX: 1\r\n", 10);
+        assert_eq!(b.fields.len(), 1);
+        assert_eq!(b.junk_lines, 1);
+    }
+
+    #[test]
+    fn field_limit() {
+        let b = HeaderBlock::parse(b"A: 1\nB: 2\nC: 3\n", 2);
+        assert_eq!(b.fields.len(), 2);
+        assert!(b.truncated);
+    }
+
+    #[test]
+    fn raw_sjis_subject_decodes() {
+        let (bytes, _, _) = encoding_rs::SHIFT_JIS.encode("件名です");
+        let mut raw = b" ".to_vec();
+        raw.extend_from_slice(&bytes);
+        assert_eq!(decode_unstructured(&raw), "件名です");
+    }
+}

@@ -1,0 +1,183 @@
+//! Content-Transfer-Encoding decoders: base64 (SIMD, with a tolerant fallback),
+//! quoted-printable and uuencode. All are total: any input decodes to something.
+
+use memchr::memchr;
+
+use super::header::TransferEncoding;
+
+/// Decodes `body` according to `encoding`. Identity and unknown encodings return a copy.
+pub fn decode(body: &[u8], encoding: TransferEncoding) -> Vec<u8> {
+    match encoding {
+        TransferEncoding::Base64 => base64(body),
+        TransferEncoding::QuotedPrintable => quoted_printable(body),
+        TransferEncoding::Uuencode => uudecode(body).map(|(_, d)| d).unwrap_or_default(),
+        TransferEncoding::Identity | TransferEncoding::Unknown => body.to_vec(),
+    }
+}
+
+/// Decodes base64, ignoring whitespace; input with stray characters, missing padding or
+/// data after padding is decoded by a tolerant scalar decoder that skips what is not base64.
+///
+/// ```
+/// assert_eq!(mugai::parse::transfer::base64(b"aGVs\r\nbG8=\r\n"), b"hello");
+/// assert_eq!(mugai::parse::transfer::base64(b"aGVs*bG8"), b"hello");
+/// ```
+pub fn base64(body: &[u8]) -> Vec<u8> {
+    match base64_simd::forgiving_decode_to_vec(body) {
+        Ok(v) => v,
+        Err(_) => base64_tolerant(body),
+    }
+}
+
+fn b64_value(b: u8) -> Option<u32> {
+    Some(match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'+' | b'-' => 62,
+        b'/' | b'_' => 63,
+        _ => return None,
+    } as u32)
+}
+
+fn base64_tolerant(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 3);
+    let mut acc = 0u32;
+    let mut n = 0;
+    let flush = |out: &mut Vec<u8>, acc: u32, n: usize| match n {
+        2 => out.push((acc >> 4) as u8),
+        3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
+        _ => {}
+    };
+    for &b in body {
+        if b == b'=' {
+            // Padding ends a group; whatever follows is a new run.
+            flush(&mut out, acc, n);
+            acc = 0;
+            n = 0;
+            continue;
+        }
+        let Some(v) = b64_value(b) else { continue };
+        acc = (acc << 6) | v;
+        n += 1;
+        if n == 4 {
+            out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+            acc = 0;
+            n = 0;
+        }
+    }
+    flush(&mut out, acc, n);
+    out
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes quoted-printable: `=XX` escapes, soft line breaks (`=` at line end, with trailing
+/// whitespace tolerated); a malformed `=` is kept as is.
+///
+/// ```
+/// assert_eq!(mugai::parse::transfer::quoted_printable(b"a=3Db=\r\nc=\nd"), b"a=bcd");
+/// ```
+pub fn quoted_printable(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut pos = 0;
+    while let Some(i) = memchr(b'=', &body[pos..]) {
+        let eq = pos + i;
+        out.extend_from_slice(&body[pos..eq]);
+        let rest = &body[eq + 1..];
+        if let (Some(h), Some(l)) = (
+            rest.first().copied().and_then(hex_value),
+            rest.get(1).copied().and_then(hex_value),
+        ) {
+            out.push(h << 4 | l);
+            pos = eq + 3;
+            continue;
+        }
+        // Soft line break: '=' then optional spaces/tabs then CRLF or LF (or end of input).
+        let ws = rest
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        match &rest[ws..] {
+            [b'\r', b'\n', ..] => pos = eq + 1 + ws + 2,
+            [b'\n', ..] => pos = eq + 1 + ws + 1,
+            [] => pos = body.len(),
+            _ => {
+                out.push(b'=');
+                pos = eq + 1;
+            }
+        }
+    }
+    out.extend_from_slice(&body[pos..]);
+    out
+}
+
+/// Decodes the first uuencoded block in `text` (`begin MODE NAME` … `end`). Returns the file
+/// name and the decoded bytes, or `None` if there is no `begin` line.
+pub fn uudecode(text: &[u8]) -> Option<(String, Vec<u8>)> {
+    let mut lines = super::lines::lines(text);
+    let name = loop {
+        let line = lines.next()?;
+        if let Some(rest) = line.strip_prefix(b"begin ") {
+            let mut parts = rest.splitn(2, |&b| b == b' ');
+            let _mode = parts.next();
+            break String::from_utf8_lossy(parts.next().unwrap_or(b""))
+                .trim()
+                .to_owned();
+        }
+    };
+    let mut out = Vec::new();
+    for line in lines {
+        if line.trim_ascii_end() == b"end" {
+            break;
+        }
+        let Some((&len_char, data)) = line.split_first() else {
+            continue;
+        };
+        let len = (len_char.wrapping_sub(b' ') & 0x3f) as usize;
+        if len == 0 {
+            continue;
+        }
+        let mut bytes = Vec::with_capacity(len + 3);
+        for chunk in data.chunks(4) {
+            let v =
+                |i: usize| (chunk.get(i).copied().unwrap_or(b' ').wrapping_sub(b' ') & 0x3f) as u32;
+            let acc = v(0) << 18 | v(1) << 12 | v(2) << 6 | v(3);
+            bytes.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+        }
+        bytes.truncate(len);
+        out.extend_from_slice(&bytes);
+    }
+    Some((name, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uu_round_trip() {
+        // "Cat" uuencoded.
+        let (name, data) = uudecode(b"begin 644 cat.txt\n#0V%T\n`\nend\n").unwrap();
+        assert_eq!(name, "cat.txt");
+        assert_eq!(data, b"Cat");
+    }
+
+    #[test]
+    fn qp_malformed_equals_kept() {
+        assert_eq!(quoted_printable(b"a=zz"), b"a=zz");
+        assert_eq!(quoted_printable(b"end="), b"end");
+    }
+
+    #[test]
+    fn base64_garbage_after_padding() {
+        assert_eq!(base64(b"aGk=\r\naGk="), b"hihi");
+    }
+}

@@ -1,0 +1,525 @@
+//! HTML to text, guarded.
+//!
+//! html2text does the real work (tables, lists, CSS `display:none`, images as alt text), but
+//! it is slow on large input and quadratic in nesting depth. Before calling it the HTML is
+//! measured: larger than [`HtmlPolicy::max_bytes`] or nested deeper than
+//! [`HtmlPolicy::max_depth`] (a linear tag scan) goes to [`fallback_text`], a linear
+//! tokenizer-level extraction. A converter error (e.g. `TooNarrow`) or panic also falls back.
+//!
+//! Links are rendered from html2text's rich annotations: the link text stays in place with a
+//! footnote number, and the footnotes list each real target under the link policy
+//! (defanged by default), flagging a link whose text shows a different address.
+
+use std::fmt::Write as _;
+
+use html2text::render::RichAnnotation;
+
+use super::links::{self, LinkKind};
+use crate::policy::{HtmlPolicy, Language, LinkPolicy};
+
+/// The text of an HTML body and what happened on the way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HtmlText {
+    /// The text, lines separated by `\n`.
+    pub text: String,
+    /// The simple extractor was used; the reason (for the report).
+    pub fallback: Option<String>,
+    /// Number of links found.
+    pub links: usize,
+    /// Links whose visible text shows another address than their target.
+    pub deceptive_links: usize,
+}
+
+/// Converts `html` to text at `width` columns.
+pub fn to_text(
+    html: &str,
+    width: usize,
+    guard: &HtmlPolicy,
+    link_policy: &LinkPolicy,
+    lang: Language,
+) -> HtmlText {
+    if html.len() > guard.max_bytes {
+        return fallback(
+            html,
+            link_policy,
+            format!("HTML larger than {} bytes", guard.max_bytes),
+        );
+    }
+    let depth = nesting_depth(html.as_bytes());
+    if depth > guard.max_depth {
+        return fallback(html, link_policy, format!("HTML nested {depth} deep"));
+    }
+    let converted = std::panic::catch_unwind(|| {
+        html2text::config::rich()
+            .use_doc_css()
+            .allow_width_overflow()
+            .lines_from_read(html.as_bytes(), width)
+    });
+    match converted {
+        Ok(Ok(lines)) => render_rich(&lines, link_policy, lang),
+        Ok(Err(e)) => fallback(html, link_policy, format!("HTML converter failed: {e}")),
+        Err(_) => fallback(html, link_policy, "HTML converter panicked".into()),
+    }
+}
+
+fn fallback(html: &str, link_policy: &LinkPolicy, reason: String) -> HtmlText {
+    let (text, links) = fallback_text(html, link_policy);
+    HtmlText {
+        text,
+        fallback: Some(reason),
+        links,
+        deceptive_links: 0,
+    }
+}
+
+/// One footnote: the link's visible text and its target.
+struct Footnote {
+    target: String,
+    text: String,
+}
+
+fn render_rich(
+    lines: &[html2text::render::TaggedLine<Vec<RichAnnotation>>],
+    link_policy: &LinkPolicy,
+    lang: Language,
+) -> HtmlText {
+    let mut out = HtmlText::default();
+    let mut notes: Vec<Footnote> = Vec::new();
+    let mut open: Option<(String, String)> = None; // (target, text so far)
+    let mut text = String::new();
+    let close =
+        |open: &mut Option<(String, String)>, notes: &mut Vec<Footnote>, text: &mut String| {
+            if let Some((target, link_text)) = open.take() {
+                let link_text = link_text.split_whitespace().collect::<Vec<_>>().join(" ");
+                let n = match notes
+                    .iter()
+                    .position(|f| f.target == target && f.text == link_text)
+                {
+                    Some(i) => i + 1,
+                    None => {
+                        notes.push(Footnote {
+                            target,
+                            text: link_text,
+                        });
+                        notes.len()
+                    }
+                };
+                let _ = write!(text, "[{n}]");
+            }
+        };
+    let link_of = |tag: &Vec<RichAnnotation>| {
+        tag.iter().find_map(|a| match a {
+            RichAnnotation::Link(url) => Some(url.clone()),
+            _ => None,
+        })
+    };
+    for (n, line) in lines.iter().enumerate() {
+        for ts in line.tagged_strings() {
+            let link = ts.tag.iter().find_map(|a| match a {
+                RichAnnotation::Link(url) => Some(url.as_str()),
+                _ => None,
+            });
+            match (link, open.as_mut()) {
+                (Some(url), Some((cur, t))) if cur == url => t.push_str(&ts.s),
+                (Some(url), _) => {
+                    close(&mut open, &mut notes, &mut text);
+                    open = Some((url.to_owned(), ts.s.clone()));
+                }
+                (None, _) => close(&mut open, &mut notes, &mut text),
+            }
+            text.push_str(&ts.s);
+        }
+        // A link that continues on the next line stays open; otherwise its footnote mark
+        // goes at the end of this line.
+        let continues = open.as_ref().is_some_and(|(cur, _)| {
+            lines
+                .get(n + 1)
+                .and_then(|next| next.tagged_strings().find(|t| !t.s.trim().is_empty()))
+                .and_then(|t| link_of(&t.tag))
+                .is_some_and(|u| &u == cur)
+        });
+        if !continues {
+            let trimmed = text.trim_end_matches(' ').len();
+            text.truncate(trimmed);
+            close(&mut open, &mut notes, &mut text);
+        }
+        let trimmed = text.trim_end_matches(' ').len();
+        text.truncate(trimmed);
+        text.push('\n');
+    }
+    close(&mut open, &mut notes, &mut text);
+    out.links = notes.len();
+    if !notes.is_empty() {
+        text.push('\n');
+        text.push_str(match lang {
+            Language::Ja => "リンク先:\n",
+            Language::En => "Links:\n",
+        });
+        for (i, note) in notes.iter().enumerate() {
+            let shown = links::show_target(&note.target, link_policy);
+            let deceptive = links::text_disagrees(&note.text, &note.target);
+            if deceptive {
+                out.deceptive_links += 1;
+            }
+            let label = if note.text.trim().is_empty() {
+                "(画像など)".to_owned()
+            } else {
+                truncate_chars(&note.text, 60)
+            };
+            let _ = writeln!(text, "[{}] {}", i + 1, label);
+            if deceptive {
+                text.push_str(match lang {
+                    Language::Ja => "    ⚠ 表示されているアドレスと実際のリンク先が異なります\n",
+                    Language::En => {
+                        "    ⚠ the link text shows a different address than the real target\n"
+                    }
+                });
+            }
+            match shown {
+                Some(t) => {
+                    let _ = writeln!(text, "    {t}");
+                }
+                None => text.push_str(match (links::classify(&note.target), lang) {
+                    (LinkKind::Dangerous, Language::Ja) => {
+                        "    (危険な種類のリンクのため削除しました)\n"
+                    }
+                    (LinkKind::Dangerous, Language::En) => "    (dangerous link type removed)\n",
+                    (LinkKind::Local, Language::Ja) => "    (文書内リンク)\n",
+                    (LinkKind::Local, Language::En) => "    (link within the document)\n",
+                    (_, Language::Ja) => "    (ポリシーによりリンク先を削除しました)\n",
+                    (_, Language::En) => "    (target removed by policy)\n",
+                }),
+            }
+        }
+    }
+    out.text = text;
+    out
+}
+
+fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+const VOID: &[&[u8]] = &[
+    b"area",
+    b"base",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"img",
+    b"input",
+    b"link",
+    b"meta",
+    b"param",
+    b"source",
+    b"track",
+    b"wbr",
+    b"p",
+    b"li",
+    b"td",
+    b"th",
+    b"tr",
+    b"option",
+    b"dt",
+    b"dd",
+    b"!doctype",
+];
+
+/// The deepest element nesting of `html`, from a linear scan of tags (elements that are
+/// usually left unclosed or are void do not count).
+pub fn nesting_depth(html: &[u8]) -> usize {
+    let mut depth = 0usize;
+    let mut max = 0usize;
+    let mut pos = 0;
+    while let Some(i) = memchr::memchr(b'<', &html[pos..]) {
+        let at = pos + i + 1;
+        pos = at;
+        let closing = html.get(at) == Some(&b'/');
+        let name_start = at + usize::from(closing);
+        let name_len = html[name_start..]
+            .iter()
+            .take(16)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'!')
+            .count();
+        if name_len == 0 {
+            continue;
+        }
+        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        if name.starts_with(b"!") && name != b"!doctype" {
+            continue;
+        }
+        if VOID.contains(&name.as_slice()) {
+            continue;
+        }
+        let tag_end = memchr::memchr(b'>', &html[name_start..]).map(|e| name_start + e);
+        let self_closing = tag_end.is_some_and(|e| e > 0 && html[e - 1] == b'/');
+        if closing {
+            depth = depth.saturating_sub(1);
+        } else if !self_closing {
+            depth += 1;
+            max = max.max(depth);
+        }
+    }
+    max
+}
+
+/// Linear-time text extraction from any HTML: tags dropped, `script`/`style`/`head`/
+/// `title`/comments skipped with their content, block elements become line breaks, common
+/// entities decoded, link targets appended under the link policy. Returns the text and the
+/// number of links.
+///
+/// ```
+/// let (t, n) = mugai::render::html::fallback_text(
+///     "<p>Hi &amp; <a href='https://x.example/'>go</a><script>evil()</script></p>",
+///     &mugai::policy::LinkPolicy::default(),
+/// );
+/// assert_eq!(t.trim(), "Hi & go <hxxps://x[.]example/>");
+/// assert_eq!(n, 1);
+/// ```
+pub fn fallback_text(html: &str, link_policy: &LinkPolicy) -> (String, usize) {
+    let b = html.as_bytes();
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut pos = 0;
+    let mut links = 0;
+    let mut pending_href: Option<String> = None;
+    while pos < b.len() {
+        let Some(i) = memchr::memchr(b'<', &b[pos..]) else {
+            push_text(&mut out, &html[pos..]);
+            break;
+        };
+        let lt = pos + i;
+        push_text(&mut out, &html[pos..lt]);
+        if b[lt..].starts_with(b"<!--") {
+            pos = memchr::memmem::find(&b[lt + 4..], b"-->").map_or(b.len(), |e| lt + 4 + e + 3);
+            continue;
+        }
+        let Some(gt) = memchr::memchr(b'>', &b[lt..]).map(|e| lt + e) else {
+            break;
+        };
+        let tag = &html[lt + 1..gt];
+        pos = gt + 1;
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match name.as_str() {
+            "script" | "style" | "head" | "title" | "template" | "noscript" | "object"
+            | "iframe" | "svg"
+                if !closing =>
+            {
+                // Skip to the matching close tag (case-insensitive search).
+                let close = format!("</{name}");
+                let rest = &b[pos..];
+                let found = rest
+                    .windows(close.len())
+                    .position(|w| w.eq_ignore_ascii_case(close.as_bytes()));
+                pos = match found {
+                    Some(e) => pos + e,
+                    None => b.len(),
+                };
+            }
+            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+            | "table" | "ul" | "ol" | "blockquote" | "pre" | "hr" | "section" | "article" => {
+                if !out.ends_with('\n') {
+                    out.push('\n');
+                }
+                if name == "li" && !closing {
+                    out.push_str("* ");
+                }
+            }
+            "td" | "th" if !closing => out.push_str("  "),
+            "a" if !closing => {
+                pending_href = attribute(tag, "href");
+            }
+            "a" => {
+                if let Some(href) = pending_href.take() {
+                    links += 1;
+                    if let Some(shown) = links::show_target(&href, link_policy) {
+                        out.push_str(" <");
+                        out.push_str(&shown);
+                        out.push('>');
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (out, links)
+}
+
+fn push_text(out: &mut String, raw: &str) {
+    if raw.is_empty() {
+        return;
+    }
+    let decoded = decode_entities(raw);
+    let mut last_space = out.ends_with([' ', '\n']);
+    for c in decoded.chars() {
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+                last_space = true;
+            }
+        } else {
+            out.push(c);
+            last_space = false;
+        }
+    }
+}
+
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let lower = tag.to_ascii_lowercase();
+    let mut search = 0;
+    while let Some(i) = lower[search..].find(name) {
+        let at = search + i;
+        search = at + name.len();
+        let before_ok = at == 0 || lower.as_bytes()[at - 1].is_ascii_whitespace();
+        let rest = tag[at + name.len()..].trim_start();
+        if !before_ok || !rest.starts_with('=') {
+            continue;
+        }
+        let rest = rest[1..].trim_start();
+        let value = match rest.chars().next() {
+            Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+            _ => rest
+                .split(|c: char| c.is_whitespace() || c == '>')
+                .next()
+                .unwrap_or(""),
+        };
+        return Some(decode_entities(value).trim().to_owned());
+    }
+    None
+}
+
+/// Decodes the common named entities and numeric character references.
+pub fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('&') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let end = rest[1..].find(';').map(|e| e + 1).filter(|&e| e <= 10);
+        let Some(end) = end else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let ent = &rest[1..end];
+        let c = match ent {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some(' '),
+            "copy" => Some('©'),
+            "yen" => Some('¥'),
+            _ if ent.starts_with("#x") || ent.starts_with("#X") => {
+                u32::from_str_radix(&ent[2..], 16)
+                    .ok()
+                    .and_then(char::from_u32)
+            }
+            _ if ent.starts_with('#') => ent[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn convert(html: &str) -> HtmlText {
+        to_text(
+            html,
+            76,
+            &HtmlPolicy::default(),
+            &LinkPolicy::default(),
+            Language::Ja,
+        )
+    }
+
+    #[test]
+    fn links_become_footnotes_with_defanged_targets() {
+        let t = convert(
+            r#"<p>Visit <a href="https://evil.example.com/login">https://www.city.example.lg.jp/</a> now</p>"#,
+        );
+        assert!(t.text.contains("[1]"), "{}", t.text);
+        assert!(
+            t.text.contains("hxxps://evil[.]example[.]com/login"),
+            "{}",
+            t.text
+        );
+        assert!(t.text.contains("⚠"), "{}", t.text);
+        assert_eq!(t.deceptive_links, 1);
+        assert!(!t.text.contains("https://evil"), "{}", t.text);
+    }
+
+    #[test]
+    fn hidden_content_is_dropped() {
+        let t = convert(
+            "<html><head><title>TITLE-SECRET</title><style>.x{color:red} STYLE-SECRET</style></head>\
+             <body><script>SCRIPT-SECRET</script><!-- COMMENT-SECRET -->\
+             <div style=\"display:none\">HIDDEN-SECRET</div><p>VISIBLE</p>\
+             <img src=\"cid:a\" alt=\"ALT-TEXT\"></body></html>",
+        );
+        for s in [
+            "TITLE-SECRET",
+            "STYLE-SECRET",
+            "SCRIPT-SECRET",
+            "COMMENT-SECRET",
+            "HIDDEN-SECRET",
+        ] {
+            assert!(!t.text.contains(s), "{s} in {}", t.text);
+        }
+        assert!(t.text.contains("VISIBLE"));
+        assert!(t.text.contains("ALT-TEXT"));
+    }
+
+    #[test]
+    fn deep_nesting_falls_back_quickly() {
+        let html = format!(
+            "<p>TOP</p>{}x{}",
+            "<div>".repeat(10_000),
+            "</div>".repeat(10_000)
+        );
+        let t = convert(&html);
+        assert!(t.fallback.is_some());
+        assert!(t.text.contains("TOP"));
+    }
+
+    #[test]
+    fn tables_stay_legible() {
+        let t = convert(
+            "<table><tr><th>品目</th><th>金額</th></tr><tr><td>りんご</td><td>100円</td></tr></table>",
+        );
+        assert!(t.text.contains("品目"));
+        assert!(t.text.contains("100円"));
+        let line = t.text.lines().find(|l| l.contains("りんご")).unwrap();
+        assert!(line.contains("100円"), "row kept on one line: {}", t.text);
+    }
+}
