@@ -367,11 +367,21 @@ async fn write_replies<S: AsyncWrite + Unpin>(
         r.encode(out);
     }
     if !out.is_empty() {
-        stream.write_all(out).await?;
+        tokio::time::timeout(WRITE_TIMEOUT, stream.write_all(out))
+            .await
+            .map_err(|_| {
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the MTA did not read the replies",
+                )
+            })??;
         out.clear();
     }
     Ok(())
 }
+
+/// Longest time the MTA may take to read our replies.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
 async fn connection<S>(
     mut stream: S,
@@ -446,12 +456,9 @@ async fn connection<S>(
                 return;
             }
         }
-        if !out.is_empty() {
-            if let Err(e) = stream.write_all(&out).await {
-                tracing::warn!(error = %e, "milter connection lost");
-                return;
-            }
-            out.clear();
+        if let Err(e) = write_replies(&mut stream, &mut out, &[]).await {
+            tracing::warn!(error = %e, "milter connection lost");
+            return;
         }
         if stopping && !session.in_message() {
             tracing::debug!("closing idle connection for shutdown");
