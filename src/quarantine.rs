@@ -312,7 +312,10 @@ impl Quarantine {
             .port(port)
             .timeout(Some(Duration::from_secs(60)))
             .build();
-        transport.send_raw(&envelope, &original).map_err(|e| {
+        // The transport ends DATA with CRLF "." CRLF itself: give it the message without its
+        // final line end so that the recipient gets the original byte for byte.
+        let data = original.strip_suffix(b"\r\n").unwrap_or(&original);
+        transport.send_raw(&envelope, data).map_err(|e| {
             Error::io(
                 format!("cannot release {id} through {relay}"),
                 std::io::Error::other(e.to_string()),
@@ -332,7 +335,7 @@ impl Quarantine {
             .unwrap_or(0);
         let mut n = 0;
         for meta in self.list()? {
-            if meta.stored_at < cutoff {
+            if meta.stored_at <= cutoff {
                 // Metadata first: a half-purged entry is no longer listed.
                 let json = self.path(&meta.id, "json")?;
                 fs::remove_file(&json)

@@ -728,3 +728,58 @@ async fn real_sanitizer_replaces_html_and_attachment_with_text() {
     );
     server.stop().await;
 }
+
+/// The `mugai milter` binary: start-up line, a real message, SIGTERM → exit 0.
+#[tokio::test]
+async fn milter_binary_serves_and_exits_zero_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command as Proc, Stdio};
+    let mut child = Proc::new(env!("CARGO_BIN_EXE_mugai"))
+        .args(["milter", "--listen", "inet:127.0.0.1:0"])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut addr = None;
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        if let Some(i) = line.find("listening on inet:") {
+            let rest = &line[i + "listening on inet:".len()..];
+            addr = Some(rest.split_whitespace().next().unwrap().to_string());
+            assert!(line.contains("policy `default`"), "{line}");
+            break;
+        }
+        line.clear();
+    }
+    let addr = addr.expect("start-up line");
+    let mut mta = Mta {
+        stream: TcpStream::connect(&addr).await.unwrap(),
+        buf: BytesMut::new(),
+    };
+    mta.negotiate().await;
+    mta.envelope("a@internet.example", &["b@city.lg.jp"], HTML_MAIL_HEADERS)
+        .await;
+    let replies = mta.body(&html_mail_body(), 65535).await;
+    assert_eq!(replies.last(), Some(&Response::Accept), "{replies:?}");
+    // The rest of the log (audit line, shutdown) is read on a thread.
+    let log = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+        rest
+    });
+    let pid = child.id().to_string();
+    assert!(
+        Proc::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let log = log.join().unwrap();
+    assert!(log.contains("mugai::audit"), "{log}");
+    assert!(log.contains("invoice.exe"), "{log}");
+    assert!(log.contains("mugai milter stopped"), "{log}");
+}
