@@ -18,6 +18,9 @@ pub struct MilterArgs {
     /// Permission bits (octal) of a unix socket; Postfix must be able to connect.
     #[arg(long, default_value = "660")]
     pub socket_mode: String,
+    /// Owner of a unix socket: `USER[:GROUP]` or `:GROUP` (e.g. `:postfix`).
+    #[arg(long)]
+    pub socket_owner: Option<String>,
     /// Policy file (TOML). See `mugai sanitize --print-default-config`.
     #[arg(short, long)]
     pub config: Option<PathBuf>,
@@ -49,6 +52,9 @@ pub fn run(args: MilterArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("--socket-mode {}: not an octal mode", args.socket_mode))?;
     let mut config = ServerConfig::new(listen);
     config.socket_mode = socket_mode;
+    if let Some(owner) = args.socket_owner.as_deref() {
+        config.socket_owner = mugai::milter::parse_owner(owner)?;
+    }
     if let Some(n) = args.max_concurrent {
         config.max_concurrent = n.max(1);
     }

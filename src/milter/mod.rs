@@ -15,5 +15,5 @@ pub mod codec;
 pub mod server;
 pub mod session;
 
-pub use server::{Engine, ListenAddr, MilterServer, ServerConfig};
+pub use server::{Engine, ListenAddr, MilterServer, ServerConfig, parse_owner};
 pub use session::{Disposition, Envelope, Session, SessionConfig, Step, Verdict};

@@ -111,6 +111,35 @@ impl std::fmt::Display for ListenAddr {
     }
 }
 
+/// Parses `USER[:GROUP]`, `:GROUP` or numeric `UID:GID` into numeric ids, looking names
+/// up in `/etc/passwd` and `/etc/group`.
+pub fn parse_owner(spec: &str) -> Result<(Option<u32>, Option<u32>)> {
+    fn lookup(file: &str, name: &str) -> Option<u32> {
+        if let Ok(n) = name.parse() {
+            return Some(n);
+        }
+        let text = std::fs::read_to_string(file).ok()?;
+        text.lines()
+            .map(|l| l.split(':').collect::<Vec<_>>())
+            .find(|f| f.first() == Some(&name))
+            .and_then(|f| f.get(2)?.parse().ok())
+    }
+    let bad = |what: &str| Error::PolicyValue {
+        field: "--socket-owner",
+        message: format!("unknown {what} in `{spec}`"),
+    };
+    let (user, group) = spec.split_once(':').unwrap_or((spec, ""));
+    let uid = match user {
+        "" => None,
+        u => Some(lookup("/etc/passwd", u).ok_or_else(|| bad("user"))?),
+    };
+    let gid = match group {
+        "" => None,
+        g => Some(lookup("/etc/group", g).ok_or_else(|| bad("group"))?),
+    };
+    Ok((uid, gid))
+}
+
 /// Server settings (the policy supplies the rest).
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -118,6 +147,9 @@ pub struct ServerConfig {
     pub listen: ListenAddr,
     /// Permission bits of a unix socket (default `0o660`).
     pub socket_mode: u32,
+    /// Owner and group (numeric ids) given to a unix socket; `None` keeps the process's.
+    /// See [`parse_owner`].
+    pub socket_owner: (Option<u32>, Option<u32>),
     /// Most messages sanitised at once (default: number of CPUs).
     pub max_concurrent: usize,
     /// Longest wait for a sanitised message, queueing included, before it is answered
@@ -139,6 +171,7 @@ impl ServerConfig {
         ServerConfig {
             listen,
             socket_mode: 0o660,
+            socket_owner: (None, None),
             max_concurrent: std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(2),
@@ -248,6 +281,11 @@ impl MilterServer {
                     std::fs::Permissions::from_mode(self.inner.config.socket_mode),
                 )
                 .map_err(|e| Error::io(format!("cannot chmod {}", path.display()), e))?;
+                let (uid, gid) = self.inner.config.socket_owner;
+                if uid.is_some() || gid.is_some() {
+                    std::os::unix::fs::chown(path, uid, gid)
+                        .map_err(|e| Error::io(format!("cannot chown {}", path.display()), e))?;
+                }
                 (Listener::Unix(l, path.clone()), listen.to_string())
             }
         };
@@ -655,5 +693,13 @@ mod tests {
         assert!("inet:h:99999".parse::<ListenAddr>().is_err());
         assert!("unix:".parse::<ListenAddr>().is_err());
         assert_eq!(t("unix:/a/b").to_string(), "unix:/a/b");
+    }
+
+    #[test]
+    fn socket_owners() {
+        assert_eq!(parse_owner("0:0").unwrap(), (Some(0), Some(0)));
+        assert_eq!(parse_owner("root").unwrap(), (Some(0), None));
+        assert_eq!(parse_owner(":root").unwrap(), (None, Some(0)));
+        assert!(parse_owner("no-such-user-here").is_err());
     }
 }
