@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::codec::{Command, Frame, MAX_FRAME_LEN, Response};
 use super::session::{Finished, Pending, Session, SessionConfig, Step, Verdict};
@@ -336,10 +337,12 @@ impl Bound {
                         match conn {
                             Conn::Tcp(s) => {
                                 let _ = s.set_nodelay(true);
-                                tasks.spawn(connection(s, inner, rx, id, peer));
+                                let span = tracing::info_span!("milter", conn = id, peer = %peer);
+                                tasks.spawn(connection(s, inner, rx).instrument(span));
                             }
                             Conn::Unix(s) => {
-                                tasks.spawn(connection(s, inner, rx, id, peer));
+                                let span = tracing::info_span!("milter", conn = id, peer = %peer);
+                                tasks.spawn(connection(s, inner, rx).instrument(span));
                             }
                         }
                     }
@@ -421,17 +424,10 @@ async fn write_replies<S: AsyncWrite + Unpin>(
 /// Longest time the MTA may take to read our replies.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 
-async fn connection<S>(
-    mut stream: S,
-    inner: Arc<Inner>,
-    mut shutdown: watch::Receiver<bool>,
-    id: u64,
-    peer: String,
-) where
+async fn connection<S>(mut stream: S, inner: Arc<Inner>, mut shutdown: watch::Receiver<bool>)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let span = tracing::debug_span!("milter", conn = id, peer = %peer);
-    let _enter = span.enter();
     tracing::debug!("connection opened");
     let mut session = Session::new(inner.session.clone());
     let mut buf = BytesMut::with_capacity(16 * 1024);
