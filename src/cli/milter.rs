@@ -91,11 +91,15 @@ pub fn run(args: MilterArgs) -> anyhow::Result<ExitCode> {
         .thread_name("mugai-milter")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let bound = server.bind().await?;
         bound.run(shutdown_signal()).await?;
         anyhow::Ok(())
-    })?;
+    });
+    // A sanitiser thread stuck past its time-out (its message was answered TEMPFAIL) must
+    // not keep the process from exiting.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    result?;
     Ok(ExitCode::SUCCESS)
 }
 
