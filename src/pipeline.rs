@@ -197,18 +197,7 @@ fn finish(
     } else {
         None
     };
-    let tokens: Vec<&str> = report.actions.iter().map(|a| a.token()).collect();
-    let mut sanitized = if tokens.is_empty() {
-        "clean".to_owned()
-    } else {
-        tokens.join(", ")
-    };
-    let _ = write!(
-        sanitized,
-        "; removed={}; policy={}",
-        report.removed.len(),
-        sanitize_token(&policy.name)
-    );
+    let sanitized = sanitized_header(&report, &policy.name);
     let added = vec![
         ("MIME-Version".to_owned(), "1.0".to_owned()),
         ("Content-Type".to_owned(), encoded.content_type.to_owned()),
@@ -238,6 +227,39 @@ fn finish(
         report,
         not_a_mail,
     }
+}
+
+/// The value of `X-Mugai-Sanitized`:
+/// `value = (item *("; " item)) / "clean"`, then `"; policy=" name`, where an item is an
+/// action token (`html-converted`, `smuggled-removed`…), `attachments-removed=N`, or
+/// `links=defanged` / `links=removed`.
+///
+/// e.g. `html-converted; attachments-removed=2; links=defanged; policy=default`.
+fn sanitized_header(report: &Report, policy_name: &str) -> String {
+    let mut items: Vec<String> = Vec::new();
+    for a in &report.actions {
+        items.push(match a {
+            Action::AttachmentsRemoved => format!(
+                "attachments-removed={}",
+                report
+                    .removed
+                    .iter()
+                    .filter(|r| r.reason != RemovalReason::Smuggled)
+                    .count()
+            ),
+            Action::LinksDefanged => "links=defanged".into(),
+            Action::LinksRemoved => "links=removed".into(),
+            other => other.token().into(),
+        });
+    }
+    if items.is_empty() {
+        items.push("clean".into());
+    }
+    format!(
+        "{}; policy={}",
+        items.join("; "),
+        sanitize_token(policy_name)
+    )
 }
 
 fn sanitize_token(s: &str) -> String {
@@ -502,6 +524,11 @@ impl Walker<'_> {
             {
                 self.report.act(Action::EncryptedRemoved);
                 self.remove(part, RemovalReason::Encrypted)
+            }
+            ("multipart", _) if sniff::detect(part.body) == "text" => {
+                // A multipart whose delimiters never occur: its body is all preamble, which
+                // is text the sender wrote. Show it as text (payloads in it are still cut).
+                self.text_part(part, false)
             }
             ("text", _) => self.remove(part, RemovalReason::TextAttachment),
             _ => self.remove(part, RemovalReason::Attachment),

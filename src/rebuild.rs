@@ -9,7 +9,9 @@
 use std::fmt::Write as _;
 
 use crate::outcome::HeaderEdit;
-use crate::parse::header::{HeaderBlock, RawField, decode_unstructured};
+use crate::parse::header::{
+    HeaderBlock, RawField, canonicalise_charset_labels, decode_unstructured,
+};
 use crate::policy::{OutputCharset, TransferEncoding};
 
 /// Field names that describe the original MIME structure; they are always removed.
@@ -104,6 +106,14 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 /// Whether a raw field can be copied as it is.
 fn copyable(field: &RawField<'_>, max_bytes: usize) -> bool {
     if field.value.len() > max_bytes {
+        return false;
+    }
+    // Encoded words in charsets that mail clients do not know (`=?cp932?B?…`) are
+    // re-encoded in UTF-8 so that the reader's client can show them.
+    if memchr::memmem::find(field.value, b"=?").is_some()
+        && std::str::from_utf8(field.value)
+            .is_ok_and(|v| matches!(canonicalise_charset_labels(v), std::borrow::Cow::Owned(_)))
+    {
         return false;
     }
     let mut line_len = field.name.len() + 1;

@@ -1525,7 +1525,7 @@ def c_b64pe(nn):
     hdr = std_headers(nn, "データ送付（base64）", extra=["Content-Type: text/plain; charset=UTF-8", "Content-Transfer-Encoding: 8bit"])
     nlines = block.count(b"\n")
     return part(hdr, text), dict(
-        description=f"A {nlines}-line raw base64 block in a text/plain body that decodes to a PE (MZ) file",
+        description=f"Raw base64 block ({nlines} lines) in a text/plain body that decodes to a PE (MZ) file",
         markers=[mk(nn, "BEFORE"), "下記のデータをデコードして実行してください", "以上、よろしくお願いします", mk(nn, "AFTER")],
         payloads=[t, lit], subject="データ送付（base64）",
     )
@@ -1958,11 +1958,11 @@ garbage case has no Subject at all).
   conversion with wrapping at 76 columns. Link markers are the defanged form the sanitiser must
   show, e.g. `https://evil.example.com/x` → `hxxps://evil[.]example[.]com/x` (`http` → `hxxp`, every
   `.` in the host → `[.]`). A link whose visible text differs from its `href` must show the real
-  `href`. Archive entry names (case 20) are markers because the notice is part of the body.
+  `href`. Archive entry names (`attach-zip`) are markers because the notice is part of the body.
 * **listed** names are checked as substrings of the output body (the notice). For a name with
   U+202E RIGHT-TO-LEFT OVERRIDE only the part before U+202E is listed (the sanitiser makes bidi
-  controls visible, so what follows is rendered differently). For the 300-character name (case 35)
-  only the leading part is listed.
+  controls visible, so what follows is rendered differently). For the 300-character name
+  (`filename-very-long`) only the leading part is listed.
 * **payloads** are tokens (≥ 12 characters, unique per case) placed only where content must be
   removed: attachments (before base64/QP encoding), `<script>`, `<style>`, HTML comments,
   `<title>`, hidden elements, event handlers, `javascript:`/`data:` URLs, and uuencode, yEnc,
@@ -1978,6 +1978,14 @@ Default-policy assumptions behind the facts: the sender's text/plain is preferre
 multipart/alternative (so the HTML-only deceptive link of the sample is not rendered by default),
 MIME depth limit 32, part limit 1000, HTML depth limit 256, at most 100 notice items.
 
+`01-sample-ja-html-attachments.eml` is the realistic demo mail used in the top-level README: a
+municipal notice (UTF-8 8bit text + quoted-printable HTML with a table and a link whose text shows
+`https://www.city.example.lg.jp/` but whose `href` is `https://evil.example.com/login`), an `.xlsx`
+with a Japanese RFC 2231 name and a PDF with an ISO-2022-JP RFC 2047 name.
+
+Case numbers follow the order of the `@case` functions in `generate.py`; the file name after the
+number is stable, so refer to cases by name in tests where possible.
+
 ## Cases
 
 | file | EOL | what it tests |
@@ -1988,8 +1996,8 @@ MIME depth limit 32, part limit 1000, HTML depth limit 256, at most 100 notice i
 def write_readme(built):
     rows = []
     for stem, eol, raw, facts in built:
-        rows.append(f"| `{stem}.eml` | {eol.upper()} | "
-                    f"{facts['description'].replace('|', '/')} |")
+        desc = facts["description"].replace("|", "/").replace("<", "&lt;").replace(">", "&gt;").replace("*", "\\*")
+        rows.append(f"| `{stem}.eml` | {eol.upper()} | {desc} |")
     README.write_text(README_HEAD + "\n".join(rows) + "\n", encoding="utf-8")
 
 

@@ -107,17 +107,36 @@ pub fn decode<'a>(bytes: &'a [u8], label: Option<&[u8]>) -> (Cow<'a, str>, Decod
                 let l = trim_label(l);
                 l.eq_ignore_ascii_case(b"us-ascii") || l.eq_ignore_ascii_case(b"ascii")
             });
-        if (!seven_bit_label || is_ascii)
-            && let Some(text) = enc.decode_without_bom_handling_and_without_replacement(bytes)
-        {
-            return (
-                text,
-                Decoded {
-                    encoding: enc,
-                    detected: false,
-                    had_errors: false,
-                },
-            );
+        if !seven_bit_label || is_ascii {
+            if let Some(text) = enc.decode_without_bom_handling_and_without_replacement(bytes) {
+                return (
+                    text,
+                    Decoded {
+                        encoding: enc,
+                        detected: false,
+                        had_errors: false,
+                    },
+                );
+            }
+            // Invalid for its label. Another charset that decodes cleanly is the real one
+            // (mislabelled mail); otherwise keep the label and replace what is invalid
+            // (binary junk inside otherwise good text).
+            let other = detect(bytes);
+            let clean_elsewhere = other != enc
+                && other
+                    .decode_without_bom_handling_and_without_replacement(bytes)
+                    .is_some();
+            if !clean_elsewhere {
+                let (text, _) = enc.decode_without_bom_handling(bytes);
+                return (
+                    text,
+                    Decoded {
+                        encoding: enc,
+                        detected: false,
+                        had_errors: true,
+                    },
+                );
+            }
         }
     }
     if is_ascii && !bytes.contains(&0x1b) {

@@ -192,10 +192,15 @@ pub fn canonicalise_charset_labels(text: &str) -> Cow<'_, str> {
 /// Decodes an unstructured header value (Subject, a display name…) for display: raw 8-bit
 /// text and RFC 2047 encoded words become UTF-8, folding is removed.
 ///
+/// Adjacent encoded words in the same charset are joined at the byte level before charset
+/// decoding, so a multi-byte character split across two words (common with Japanese
+/// mailers) comes out whole; whitespace between adjacent encoded words is dropped.
+///
 /// ```
 /// use mugai::parse::header::decode_unstructured;
 /// assert_eq!(decode_unstructured(b" =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?="), "テスト");
 /// assert_eq!(decode_unstructured(b" =?cp932?B?g2WDWINn?="), "テスト");
+/// assert_eq!(decode_unstructured(b"=?UTF-8?Q?a_b?= =?UTF-8?B?w6k=?= c"), "a b\u{e9} c");
 /// ```
 pub fn decode_unstructured(raw: &[u8]) -> String {
     let unfolded = unfold(raw);
@@ -203,12 +208,89 @@ pub fn decode_unstructured(raw: &[u8]) -> String {
     if !text.contains("=?") {
         return text.into_owned();
     }
-    let text = canonicalise_charset_labels(&text);
-    let block = format!("Subject: {text}\r\n\r\n");
-    MessageParser::new()
-        .parse_headers(block.as_bytes())
-        .and_then(|m| m.subject().map(str::to_owned))
-        .unwrap_or_else(|| text.into_owned())
+    decode_encoded_words(&text)
+}
+
+/// One RFC 2047 encoded word found in a string.
+struct EncodedWord<'a> {
+    end: usize,
+    charset: &'a str,
+    bytes: Vec<u8>,
+}
+
+fn parse_encoded_word(s: &str, start: usize) -> Option<EncodedWord<'_>> {
+    let rest = s.get(start + 2..)?;
+    let q1 = rest.find('?')?;
+    let charset = &rest[..q1];
+    if charset.is_empty() || charset.len() > 40 || charset.contains(char::is_whitespace) {
+        return None;
+    }
+    let enc = rest.as_bytes().get(q1 + 1)?.to_ascii_uppercase();
+    if rest.as_bytes().get(q1 + 2) != Some(&b'?') {
+        return None;
+    }
+    let payload_start = q1 + 3;
+    let payload_len = rest[payload_start..].find("?=")?;
+    let payload = &rest[payload_start..payload_start + payload_len];
+    if payload.contains(char::is_whitespace) {
+        return None;
+    }
+    let bytes = match enc {
+        b'B' => super::transfer::base64(payload.as_bytes()),
+        b'Q' => {
+            let replaced = payload.replace('_', " ");
+            super::transfer::quoted_printable(replaced.as_bytes())
+        }
+        _ => return None,
+    };
+    // RFC 2231 language suffix inside encoded words: `=?UTF-8*ja?B?…`.
+    let charset = charset.split('*').next().unwrap_or(charset);
+    Some(EncodedWord {
+        end: start + 2 + payload_start + payload_len + 2,
+        charset,
+        bytes,
+    })
+}
+
+fn decode_encoded_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    // Pending bytes of adjacent words in one charset.
+    let mut pending: Option<(String, Vec<u8>)> = None;
+    let flush = |out: &mut String, pending: &mut Option<(String, Vec<u8>)>| {
+        if let Some((cs, bytes)) = pending.take() {
+            let (t, _) = super::charset::decode(&bytes, Some(cs.as_bytes()));
+            out.push_str(&t);
+        }
+    };
+    let mut search = 0;
+    while let Some(i) = text[search..].find("=?") {
+        let at = search + i;
+        let Some(word) = parse_encoded_word(text, at) else {
+            search = at + 2;
+            continue;
+        };
+        let between = &text[pos..at];
+        let adjacent = pending.is_some() && between.trim().is_empty();
+        if !adjacent {
+            flush(&mut out, &mut pending);
+            out.push_str(between);
+        }
+        match pending.as_mut() {
+            Some((cs, bytes)) if cs.eq_ignore_ascii_case(word.charset) => {
+                bytes.extend_from_slice(&word.bytes)
+            }
+            _ => {
+                flush(&mut out, &mut pending);
+                pending = Some((word.charset.to_owned(), word.bytes));
+            }
+        }
+        pos = word.end;
+        search = word.end;
+    }
+    flush(&mut out, &mut pending);
+    out.push_str(&text[pos..]);
+    out
 }
 
 /// Content-Transfer-Encoding of a part.
@@ -368,9 +450,160 @@ impl MimeInfo {
                 _ => {}
             }
         }
+        // RFC 2231 continuations are joined before decoding (mail-parser decodes each
+        // segment alone, which breaks multi-byte characters split across segments).
+        for f in &block.fields {
+            let param = if f.is("Content-Disposition") {
+                "filename"
+            } else if f.is("Content-Type") && info.filename.is_none() {
+                "name"
+            } else {
+                continue;
+            };
+            let value = unfold(f.value);
+            let value = decode_raw_header(&value);
+            let name = rfc2231_param(&value, param).or_else(|| {
+                // A plain parameter with encoded words (not allowed by RFC 2047 inside
+                // quotes, but what most Japanese mailers send): decode it ourselves, so that
+                // words folded inside the quotes join without a space.
+                plain_param(&value, param)
+                    .filter(|v| v.contains("=?"))
+                    .map(|v| decode_unstructured(v.as_bytes()))
+            });
+            if let Some(name) = name {
+                info.filename = Some(name);
+                if param == "filename" {
+                    break;
+                }
+            }
+        }
         info.boundaries.dedup();
         info
     }
+}
+
+/// Reads an RFC 2231 extended parameter (`name*=charset'lang'%XX…` or the continuations
+/// `name*0*=…; name*1*=…; name*2=…`), joining all segments before charset decoding.
+/// Returns `None` when the parameter is not in extended or continued form.
+///
+/// ```
+/// use mugai::parse::header::rfc2231_param;
+/// let v = "attachment; filename*0*=UTF-8''%E8%AB; filename*1*=%8B%E6%B1%82.pdf";
+/// assert_eq!(rfc2231_param(v, "filename").as_deref(), Some("請求.pdf"));
+/// ```
+pub fn rfc2231_param(value: &str, param: &str) -> Option<String> {
+    let mut segments: Vec<(u32, bool, String)> = Vec::new();
+    for raw in split_params(value) {
+        let Some((key, val)) = raw.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        let Some(rest) = key
+            .get(..param.len())
+            .filter(|k| k.eq_ignore_ascii_case(param))
+            .map(|_| &key[param.len()..])
+        else {
+            continue;
+        };
+        let Some(rest) = rest.strip_prefix('*') else {
+            continue;
+        };
+        let (index, extended) = if rest.is_empty() {
+            (0, true)
+        } else {
+            let (num, ext) = match rest.strip_suffix('*') {
+                Some(n) => (n, true),
+                None => (rest, false),
+            };
+            match num.parse::<u32>() {
+                Ok(n) if n < 1000 => (n, ext),
+                _ => continue,
+            }
+        };
+        let val = val.trim();
+        let val = val
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .unwrap_or(val);
+        if !segments.iter().any(|(i, _, _)| *i == index) {
+            segments.push((index, extended, val.to_owned()));
+        }
+    }
+    if segments.is_empty() {
+        return None;
+    }
+    segments.sort_by_key(|(i, _, _)| *i);
+    let mut charset: Option<String> = None;
+    let mut bytes = Vec::new();
+    for (n, (_, extended, val)) in segments.iter().enumerate() {
+        let mut v = val.as_str();
+        if n == 0 && *extended {
+            let mut parts = v.splitn(3, '\'');
+            if let (Some(cs), Some(_lang), Some(rest)) = (parts.next(), parts.next(), parts.next())
+            {
+                charset = Some(cs.to_owned());
+                v = rest;
+            }
+        }
+        if *extended {
+            let b = v.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'%' && i + 2 < b.len() {
+                    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+                    if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                        bytes.push(h << 4 | l);
+                        i += 3;
+                        continue;
+                    }
+                }
+                bytes.push(b[i]);
+                i += 1;
+            }
+        } else {
+            bytes.extend_from_slice(v.as_bytes());
+        }
+    }
+    let (text, _) = super::charset::decode(&bytes, charset.as_deref().map(str::as_bytes));
+    Some(text.into_owned())
+}
+
+/// The value of a plain `param=value` or `param="value"` parameter, unquoted.
+fn plain_param(value: &str, param: &str) -> Option<String> {
+    split_params(value).into_iter().skip(1).find_map(|raw| {
+        let (key, val) = raw.split_once('=')?;
+        if !key.trim().eq_ignore_ascii_case(param) {
+            return None;
+        }
+        let val = val.trim();
+        let val = val
+            .strip_prefix('"')
+            .map(|v| v.strip_suffix('"').unwrap_or(v))
+            .unwrap_or(val);
+        Some(val.replace("\\\"", "\""))
+    })
+}
+
+/// Splits a header value at `;` outside double quotes.
+fn split_params(value: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                out.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&value[start..]);
+    out
 }
 
 /// A parameter value after mail-parser: RFC 2047 words it left alone (inside quotes) are

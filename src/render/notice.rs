@@ -210,7 +210,7 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
                 out,
                 "    {}: {} / {}: {}",
                 w.kind,
-                visible_name(&item.declared_type, 60),
+                visible_name(&item.declared_type, 90),
                 w.detected,
                 item.detected_type
             );

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, integration, property and doc tests, then the end-to-end tests
+# against real mail servers (installed by their own scripts when missing).
+# Usage: scripts/test-all.sh            (from the repository root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test (release) =="
+cargo test --release --locked
+
+for e2e in tests/e2e/*.sh; do
+    [ -f "$e2e" ] || continue
+    case "$e2e" in */lib.sh) continue ;; esac
+    echo "== $e2e =="
+    MUGAI_BIN="$PWD/target/release/mugai" bash "$e2e"
+done

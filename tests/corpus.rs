@@ -1,0 +1,113 @@
+//! Every mail in `testdata/mails/` is sanitised and the output is checked by an independent
+//! parser against the facts file next to it: only text/plain, markers present, removed items
+//! listed, payloads absent in every encoding, every line at most 998 octets.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use mugai::{Policy, Sanitizer};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Facts {
+    description: String,
+    #[serde(default)]
+    markers: Vec<String>,
+    #[serde(default)]
+    listed: Vec<String>,
+    #[serde(default)]
+    payloads: Vec<String>,
+    subject: Option<String>,
+}
+
+fn cases() -> Vec<(PathBuf, Facts)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/mails");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("testdata/mails exists") {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("eml") {
+            continue;
+        }
+        let facts_path = path.with_extension("toml");
+        let text = std::fs::read_to_string(&facts_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", facts_path.display()));
+        let facts: Facts =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", facts_path.display()));
+        out.push((path, facts));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn corpus_has_at_least_forty_cases() {
+    assert!(cases().len() >= 40, "only {} cases", cases().len());
+}
+
+#[test]
+fn every_testdata_mail_is_sanitised_as_its_facts_say() {
+    let sanitizer = Sanitizer::new(Policy::default());
+    let mut failures = Vec::new();
+    // Failures are collected and reported together; silence the per-case panic output.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    for (path, facts) in cases() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let input = std::fs::read(&path).unwrap();
+        let result = std::panic::catch_unwind(|| {
+            let outcome = sanitizer
+                .sanitize(&input)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let output = outcome.to_message();
+            let parsed = common::check_structure(&output, &name);
+            for m in &facts.markers {
+                assert!(
+                    common::contains_loosely(&parsed.body, m),
+                    "{name} ({}): marker {m:?} missing from:\n{}",
+                    facts.description,
+                    parsed.body
+                );
+            }
+            for l in &facts.listed {
+                let listed = outcome
+                    .report
+                    .removed
+                    .iter()
+                    .any(|r| r.name.as_deref().is_some_and(|n| n.contains(l.as_str())));
+                assert!(listed, "{name}: {l:?} not in the report's removed items");
+                assert!(
+                    common::contains_loosely(&parsed.body, l),
+                    "{name}: {l:?} not listed in the notice:\n{}",
+                    parsed.body
+                );
+            }
+            for p in &facts.payloads {
+                common::assert_payload_absent(&output, &parsed.body, p, &name);
+            }
+            if let Some(s) = &facts.subject {
+                assert_eq!(
+                    parsed.subject.as_deref(),
+                    Some(s.as_str()),
+                    "{name}: subject"
+                );
+            }
+        });
+        if let Err(e) = result {
+            let msg = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.push(msg);
+        }
+    }
+    std::panic::set_hook(default_hook);
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}

@@ -1,0 +1,120 @@
+//! Policy switches change the output as documented.
+
+mod common;
+
+use mugai::policy::{LineEnding, LinkMode, NoticePosition, OnLimit, OutputCharset};
+use mugai::{Action, Error, Language, Policy, Sanitizer};
+
+const HTML_MAIL: &[u8] = b"From: a@example.jp\r\nSubject: =?UTF-8?B?44GK55+l44KJ44Gb?=\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPLAIN-VERSION https://www.example.jp/x\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>HTML-VERSION <a href=\"https://www.example.jp/x\">here</a> <a href=\"mailto:info@example.jp\">mail</a></p>\r\n--b--\r\n";
+
+const ATTACH_MAIL: &[u8] = b"From: a@example.jp\r\nSubject: files\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n";
+
+fn run(policy: Policy, input: &[u8]) -> (mugai::Outcome, common::Parsed) {
+    let out = Sanitizer::new(policy).sanitize(input).unwrap();
+    let parsed = common::check_structure(&out.to_message(), "policy");
+    (out, parsed)
+}
+
+#[test]
+fn link_modes() {
+    let (_, p) = run(Policy::default(), HTML_MAIL);
+    assert!(p.body.contains("hxxps://www[.]example[.]jp/x"));
+    assert!(!p.body.contains("https://"));
+
+    let mut keep = Policy::default();
+    keep.links.urls = LinkMode::Keep;
+    let (_, p) = run(keep, HTML_MAIL);
+    assert!(p.body.contains("https://www.example.jp/x"));
+
+    let mut remove = Policy::default();
+    remove.links.urls = LinkMode::Remove;
+    let (out, p) = run(remove, HTML_MAIL);
+    assert!(!p.body.contains("example[.]jp/x") && !p.body.contains("www.example.jp/x"));
+    assert!(out.report.actions.contains(&Action::LinksRemoved));
+}
+
+#[test]
+fn prefer_html_and_mailto() {
+    let mut policy = Policy::default();
+    policy.output.prefer_html = true;
+    policy.links.mailto = LinkMode::Defang;
+    let (_, p) = run(policy, HTML_MAIL);
+    assert!(p.body.contains("HTML-VERSION"));
+    assert!(!p.body.contains("PLAIN-VERSION"));
+    assert!(p.body.contains("info[@]example[.]jp"), "{}", p.body);
+}
+
+#[test]
+fn english_notice_at_the_bottom_and_subject_tag() {
+    let mut policy = Policy::default();
+    policy.notice.language = Language::En;
+    policy.notice.position = NoticePosition::Bottom;
+    policy.notice.subject_tag = "[SANITISED]".into();
+    let (_, p) = run(policy, ATTACH_MAIL);
+    let notice_at = p.body.find("Sanitisation notice").expect("English notice");
+    assert!(p.body.find("hello").unwrap() < notice_at);
+    assert!(p.body.contains("a.pdf"));
+    assert_eq!(p.subject.as_deref(), Some("[SANITISED] files"));
+}
+
+#[test]
+fn iso2022jp_output() {
+    let mut policy = Policy::default();
+    policy.output.charset = OutputCharset::Iso2022Jp;
+    let (out, p) = run(policy, HTML_MAIL);
+    assert!(String::from_utf8_lossy(&out.headers).contains("charset=ISO-2022-JP"));
+    assert!(p.body.contains("無害化処理のお知らせ"));
+}
+
+#[test]
+fn lf_output_and_quarantine_id() {
+    let mut policy = Policy::default();
+    policy.output.line_ending = LineEnding::Lf;
+    policy.quarantine.dir = "/var/lib/mugai/quarantine".into();
+    let (out, p) = run(policy, ATTACH_MAIL);
+    let msg = out.to_message();
+    assert!(!msg.contains(&b'\r'));
+    assert!(p.body.contains(out.report.quarantine_id()));
+}
+
+#[test]
+fn limits_remove_or_reject() {
+    let mut policy = Policy::default();
+    policy.limits.max_message_bytes = 100;
+    let (out, p) = run(policy.clone(), ATTACH_MAIL);
+    assert!(
+        out.report
+            .limits_hit
+            .iter()
+            .any(|l| l == "max_message_bytes")
+    );
+    assert!(
+        !p.body.contains("hello"),
+        "body past the size limit is removed"
+    );
+    policy.limits.on_limit = OnLimit::Reject;
+    let err = Sanitizer::new(policy).sanitize(ATTACH_MAIL).unwrap_err();
+    assert!(matches!(err, Error::Rejected { .. }));
+}
+
+#[test]
+fn clean_mail_gets_no_notice_and_says_clean() {
+    let (out, p) = run(Policy::default(), b"Subject: hi\r\n\r\njust text\r\n");
+    assert!(!p.body.contains("mugai"));
+    let headers = String::from_utf8(out.headers).unwrap();
+    assert!(
+        headers.contains("X-Mugai-Sanitized: clean; policy=default"),
+        "{headers}"
+    );
+}
+
+#[test]
+fn spoofed_mugai_headers_are_replaced() {
+    let (out, _) = run(
+        Policy::default(),
+        b"Subject: hi\r\nX-Mugai-Sanitized: clean; policy=fake\r\nContent-Type: text/html\r\n\r\n<b>x</b>\r\n",
+    );
+    let headers = String::from_utf8(out.headers).unwrap();
+    assert_eq!(headers.matches("X-Mugai-Sanitized").count(), 1);
+    assert!(!headers.contains("policy=fake"));
+}
