@@ -1079,6 +1079,48 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn outcome_replies_respect_the_protocol(
+            body in (proptest::collection::vec(any::<u8>(), 0..140_000), any::<u8>()).prop_map(|(mut v, k)| {
+                // Plenty of line ends, bare and paired.
+                for (i, b) in v.iter_mut().enumerate() {
+                    if (i as u8).wrapping_mul(k) % 7 == 0 { *b = b'\n' } else if (i as u8).wrapping_add(k) % 11 == 0 { *b = b'\r' }
+                }
+                v
+            }),
+            value in ".{0,200}",
+            crlf in any::<bool>(),
+        ) {
+            let mut o = fake_outcome("");
+            o.body = body.clone();
+            o.line_ending = if crlf { "\r\n" } else { "\n" };
+            o.header_edits.push(HeaderEdit::Add { name: "X-Test".into(), value: format!("{value}\r\n {value}") });
+            let replies = outcome_replies(&o);
+            prop_assert_eq!(replies.last(), Some(&Response::Accept));
+            let mut joined = Vec::new();
+            for r in &replies {
+                match r {
+                    Response::ReplBody(c) => {
+                        prop_assert!(!c.is_empty() && c.len() <= MILTER_CHUNK_SIZE);
+                        joined.extend_from_slice(c);
+                    }
+                    Response::AddHeader { value, .. } | Response::ChgHeader { value, .. } => {
+                        prop_assert!(!value.contains(&b'\r') && !value.contains(&0));
+                    }
+                    _ => {}
+                }
+            }
+            if !crlf {
+                // Every LF is preceded by CR.
+                prop_assert!(joined.iter().enumerate().all(|(i, &c)| c != b'\n' || (i > 0 && joined[i - 1] == b'\r')));
+            } else if !body.is_empty() {
+                prop_assert_eq!(joined, body);
+            }
+        }
+    }
+
+    proptest! {
         #[test]
         fn arbitrary_bytes_never_panic_the_session(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
             drive(&bytes);
