@@ -783,3 +783,43 @@ async fn milter_binary_serves_and_exits_zero_on_sigterm() {
     assert!(log.contains("invoice.exe"), "{log}");
     assert!(log.contains("mugai milter stopped"), "{log}");
 }
+
+/// With the real core and quarantine on: the original is stored under the id the notice
+/// shows.
+#[tokio::test]
+async fn real_sanitizer_notice_shows_the_quarantine_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut policy = Policy::default();
+    policy.quarantine.dir = dir.path().join("q");
+    let server = start_with(
+        policy.clone(),
+        Arc::new(Sanitizer::new(policy.clone())),
+        |_| {},
+    )
+    .await;
+    let mut mta = server.connect().await;
+    mta.negotiate().await;
+    mta.envelope("a@internet.example", &["b@city.lg.jp"], HTML_MAIL_HEADERS)
+        .await;
+    let replies = mta.body(&html_mail_body(), 65535).await;
+    assert_eq!(replies.last(), Some(&Response::Accept));
+    let body: Vec<u8> = replies
+        .iter()
+        .filter_map(|r| match r {
+            Response::ReplBody(c) => Some(c.to_vec()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let text = String::from_utf8_lossy(&body).replace("=\r\n", "");
+    let entries = mugai::quarantine::Quarantine::new(&policy.quarantine.dir)
+        .list()
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(
+        text.contains(&entries[0].id),
+        "{} not in {text}",
+        entries[0].id
+    );
+    server.stop().await;
+}
