@@ -282,11 +282,8 @@ pub fn outcome_replies(outcome: &Outcome) -> Vec<Response> {
             },
         });
     }
-    let body = if outcome.line_ending == "\r\n" {
-        outcome.body.clone()
-    } else {
-        body_to_crlf(&outcome.body)
-    };
+    // Normalised whatever `line_ending` says: a stray bare LF must not reach the MTA.
+    let body = body_to_crlf(&outcome.body);
     let body = Bytes::from(if body.is_empty() {
         b"\r\n".to_vec()
     } else {
@@ -1111,11 +1108,12 @@ mod tests {
                     _ => {}
                 }
             }
-            if !crlf {
-                // Every LF is preceded by CR.
-                prop_assert!(joined.iter().enumerate().all(|(i, &c)| c != b'\n' || (i > 0 && joined[i - 1] == b'\r')));
-            } else if !body.is_empty() {
-                prop_assert_eq!(joined, body);
+            // Every LF is preceded by CR, and nothing else changed.
+            prop_assert!(joined.iter().enumerate().all(|(i, &c)| c != b'\n' || (i > 0 && joined[i - 1] == b'\r')));
+            if !body.is_empty() {
+                let mut expected = Vec::new();
+                value_to_crlf(&body, &mut expected);
+                prop_assert_eq!(joined, expected);
             }
         }
     }
