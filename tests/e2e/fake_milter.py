@@ -19,6 +19,7 @@ sanitised mail was accepted by the --forward server (else 451).
 """
 import base64
 import email
+import os
 import email.policy
 import html
 import re
@@ -30,6 +31,7 @@ import threading
 
 SMFIF_ADDHDRS, SMFIF_CHGBODY, SMFIF_CHGHDRS = 0x01, 0x02, 0x10
 NO_REPLY = {b"D", b"A", b"K"}
+NODELAY = os.environ.get("FAKE_MILTER_NODELAY", "1") == "1"
 
 
 def log(*a):
@@ -81,6 +83,8 @@ class Handler(socketserver.BaseRequestHandler):
         self.request.sendall(struct.pack("!I", len(data) + 1) + cmd + data)
 
     def handle(self):
+        if NODELAY:
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         headers, body = [], []
         try:
             while True:

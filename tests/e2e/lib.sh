@@ -1,4 +1,5 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2153
+# (SC2034/SC2153: variables shared with postfix.sh, which sources this file)
 # Helpers for the real-Postfix end-to-end harness (sourced by postfix.sh).
 #
 # Everything runs on 127.0.0.1 only, in a private Postfix instance under a
@@ -226,8 +227,11 @@ anvil     unix  - - n -    1 anvil
 scache    unix  - - n -    1 scache
 postlog   unix-dgram n - n - 1 postlogd
 # queue -> milter smtpd relay (fault scenario: Postfix itself retries 4xx)
+# No connection reuse: an smtpd session whose milter failed tempfails every
+# later message of that session, which would only slow down the recovery.
 milterhop unix  - - n -    8 smtp
   -o syslog_name=postfix/milterhop
+  -o smtp_connection_cache_on_demand=no
 # after-queue content filter (mode filter; needs 'mugai smtp' on FILTER_PORT)
 mugai     unix  - - n -    4 smtp
   -o syslog_name=postfix/mugai
@@ -313,8 +317,9 @@ MILTER_PID=""
 milter_start() { # logfile
     local log=$1
     # shellcheck disable=SC2086
-    $MILTER_CMD >>"$log" 2>&1 &
+    NO_COLOR=1 $MILTER_CMD >>"$log" 2>&1 &
     MILTER_PID=$!
+    disown "$MILTER_PID" 2>/dev/null || true  # no "Killed" job report from bash
     E2E_PIDS+=("$MILTER_PID")
     if ! e2e_wait_port 127.0.0.1 "$MILTER_PORT" 20; then
         e2e_log "milter did not listen on 127.0.0.1:$MILTER_PORT; log tail:"; tail -20 "$log" >&2

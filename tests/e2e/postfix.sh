@@ -4,8 +4,8 @@
 # usage: tests/e2e/postfix.sh [--quick] [--self-test]
 #   env MUGAI_BIN       mugai binary (default: target/release/mugai)
 #       E2E_CORPUS      corpus dir (default: testdata/mails); X.eml + X.toml
-#       E2E_PICK        space-separated corpus names to send (default: all
-#                       X.eml that have an X.toml, at most E2E_PICK_MAX)
+#       E2E_PICK        space-separated corpus names (without .eml) to send,
+#                       or "all" (default: a handful, see DEFAULT_PICKS)
 #       E2E_FILTER_CMD  after-queue filter command, {listen}/{forward} are
 #                       replaced by 127.0.0.1:PORTs (filter scenario)
 #       E2E_KEEP=1      keep the temp dir (logs, Maildirs) after the run
@@ -31,11 +31,12 @@
 #                 re-injection smtpd): runs with E2E_FILTER_CMD (or
 #                 --self-test); otherwise only configured and `postfix check`ed
 # Last line: "e2e: N passed, M failed"; exit 0 iff M = 0.
+# shellcheck disable=SC2034  # E2E_RCPTS, loop counters: used by lib.sh / as timers
 set -u -o pipefail
 exec </dev/null
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
 QUICK=0
@@ -70,7 +71,7 @@ case "$E2E_CORPUS" in /*) ;; *) E2E_CORPUS="$E2E_REPO/$E2E_CORPUS" ;; esac
 E2E_RCPTS="benchplain benchmilter load fault probe filter"
 
 trap e2e_cleanup EXIT
-trap 'e2e_log "interrupted"; exit 130' INT TERM
+trap 'e2e_log "interrupted"; t_fail interrupted; summary; exit 130' INT TERM
 
 summary() {
     [ "${#E2E_FAILED_NAMES[@]}" -gt 0 ] && e2e_log "failed: ${E2E_FAILED_NAMES[*]}"
@@ -97,16 +98,41 @@ pf_create || die setup "creating the private postfix instance"
 pf_start || die setup "starting the private postfix instance"
 t_pass "setup: private postfix $(postconf -d -h mail_version) up on 127.0.0.1"
 
-# Corpus selection (mails with a facts file).
+# Corpus selection (mails with a facts file). Default: a handful covering
+# Japanese HTML + attachments, legacy charsets, archives/macros, smuggling,
+# forwarded mail, bare LF and active HTML. E2E_PICK=all sends every case.
+if [ "$QUICK" = 1 ]; then
+    DEFAULT_PICKS="01-sample-ja-html-attachments 14-html-newsletter-shift-jis 22-attach-docx-macro 38-smuggle-uuencode 64-html-active-content"
+else
+    DEFAULT_PICKS="01-sample-ja-html-attachments 03-iso2022jp-cp932-extensions 13-html-newsletter-utf8 14-html-newsletter-shift-jis 17-related-cid-images 20-attach-zip 22-attach-docx-macro 32-filename-rfc2047-jis-sjis 36-forward-rfc822 38-smuggle-uuencode 50-bare-lf-everywhere 64-html-active-content"
+fi
+# The --self-test stand-in is no sanitiser (it would fail the corpus facts):
+# generated mails only, unless E2E_PICK asks for corpus cases.
+[ "$SELFTEST" = 1 ] && [ -z "${E2E_PICK:-}" ] && E2E_CORPUS=/nonexistent
+# Bare CR is no line end in SMTP: Postfix sees one 3 KB line and splits it at
+# line_length_limit, so the facts of this case cannot hold after SMTP.
+SMTP_UNSUITABLE="52-bare-cr-line-ends"
 PICKS=()
 if [ -d "$E2E_CORPUS" ]; then
-    if [ -n "${E2E_PICK:-}" ]; then
-        read -r -a PICKS <<<"$E2E_PICK"
-    else
+    for b in ${E2E_PICK:-$DEFAULT_PICKS}; do
+        if [ "$b" = all ]; then
+            for t in "$E2E_CORPUS"/*.toml; do
+                b=$(basename "$t" .toml)
+                case " $SMTP_UNSUITABLE " in
+                    *" $b "*) e2e_log "corpus: $b skipped (cannot travel over SMTP unchanged)"; continue ;;
+                esac
+                [ -e "$E2E_CORPUS/$b.eml" ] && PICKS+=("$b")
+            done
+        elif [ -e "$E2E_CORPUS/$b.eml" ] && [ -e "$E2E_CORPUS/$b.toml" ]; then
+            PICKS+=("$b")
+        else
+            e2e_log "corpus: $b not found in $E2E_CORPUS, skipped"
+        fi
+    done
+    if [ "${#PICKS[@]}" = 0 ] && [ -z "${E2E_PICK:-}" ]; then  # another corpus: take the first few
         for t in "$E2E_CORPUS"/*.toml; do
             [ -e "$t" ] || continue
-            b=$(basename "$t" .toml)
-            [ -e "$E2E_CORPUS/$b.eml" ] && PICKS+=("$b")
+            b=$(basename "$t" .toml); [ -e "$E2E_CORPUS/$b.eml" ] && PICKS+=("$b")
             [ "${#PICKS[@]}" -ge "$E2E_PICK_MAX" ] && break
         done
     fi
@@ -130,12 +156,15 @@ run_batch() {
     : >"$man"
     t0=$(e2e_now)
     if ! send --port "$port" --rcpt "$rcpt@lgwan.example" --manifest "$man" --tag "$name" \
-            --retry-4xx 60 "$@" >"$E2E_WORK/$name.send.json" 2>"$E2E_WORK/log/$name.send.err"; then
+            --retry-4xx 30 "$@" >"$E2E_WORK/$name.send.json" 2>"$E2E_WORK/log/$name.send.err"; then
         t_fail "$name: send" "$(cat "$E2E_WORK/$name.send.json")"
     fi
     e2e_log "$name: send: $(cat "$E2E_WORK/$name.send.json")"
     n=$(wc -l <"$man")  # send.py writes the manifest before sending
-    if maildir_wait "$md" "$n" "$timeout"; then :; else t_fail "$name: delivery" "not all $n delivered within ${timeout}s"; fi
+    # Wait for the accepted ones only (the rest are reported missing by the check).
+    local acc
+    acc=$(sed -n 's/.*"accepted": \([0-9]*\).*/\1/p' "$E2E_WORK/$name.send.json")
+    if maildir_wait "$md" "${acc:-$n}" "$timeout"; then :; else t_fail "$name: delivery" "not all ${acc:-$n} accepted mails delivered within ${timeout}s"; fi
     t1=$(e2e_now)
     BATCH_N=$n; BATCH_SECS=$(e2e_elapsed "$t0" "$t1")
     # shellcheck disable=SC2086
@@ -224,7 +253,7 @@ fault_scenario() {
     deferred=$(grep -c 'postfix/milterhop.*status=deferred' "$E2E_WORK/log/maillog" 2>/dev/null || true)
     e2e_log "fault: while down: $during delivered, $queued queued, $deferred deferral(s) logged"
     if [ "${deferred:-0}" -gt 0 ] && [ "$queued" -ge "$rest" ]; then
-        t_pass "fault: while down, Postfix keeps $queued mails queued (deferred $deferred time(s)), none delivered"
+        t_pass "fault: while down, Postfix keeps $queued mails queued (deferred $deferred time(s)); $((during - at_kill)) delivered after the kill"
     else t_fail "fault: while down" "queued=$queued (want >= $rest), deferrals=$deferred"; fi
     if grep -q 'postfix/milterhop.*status=bounced' "$E2E_WORK/log/maillog"; then
         t_fail "fault: bounces" "$(grep -c 'postfix/milterhop.*status=bounced' "$E2E_WORK/log/maillog") mail(s) bounced"
@@ -277,13 +306,17 @@ if [ "$(maildir_count "$MAILBASE/sender")" = 0 ]; then t_pass "no bounces to the
 else t_fail "bounces" "$(maildir_count "$MAILBASE/sender") bounce(s) in the sender's Maildir"; fi
 q=$(pf_queue_count)
 if [ "$q" = 0 ]; then t_pass "queue empty at the end"; else t_fail "queue" "$q message(s) left in the queue"; fi
+if grep -Eqi 'panicked|panic:' "$MILTER_LOG"; then
+    t_fail "milter log" "$(grep -Ei 'panicked|panic:' "$MILTER_LOG" | head -3 | cut -c1-300)"
+fi
 if grep -Eq 'postfix/[a-z]+\[[0-9]+\]: (fatal|panic):' "$E2E_WORK/log/maillog"; then
     t_fail "postfix log" "$(grep -E '(fatal|panic):' "$E2E_WORK/log/maillog" | head -3)"
 fi
 
 if [ "$E2E_FAIL" -gt 0 ]; then
-    e2e_log "maillog tail:"; tail -15 "$E2E_WORK/log/maillog" >&2
-    e2e_log "milter log tail:"; tail -15 "$MILTER_LOG" >&2
+    e2e_log "maillog tail:"; tail -15 "$E2E_WORK/log/maillog" | cut -c1-300 >&2
+    e2e_log "milter log (warnings/errors, last 15):"
+    sed 's/\x1b\[[0-9;]*m//g' "$MILTER_LOG" | grep -Ev ' (INFO|DEBUG|TRACE) ' | tail -15 | cut -c1-300 >&2
 fi
 summary
 [ "$E2E_FAIL" = 0 ]
