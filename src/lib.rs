@@ -19,13 +19,16 @@
 
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod batch;
 pub mod error;
 pub mod inspect;
+pub mod milter;
 pub mod outcome;
 pub mod parse;
 mod pipeline;
 pub mod policy;
+pub mod quarantine;
 pub mod rebuild;
 pub mod render;
 pub mod report;

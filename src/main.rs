@@ -24,6 +24,10 @@ enum Command {
     Sanitize(cli::sanitize::SanitizeArgs),
     /// Sanitise an archive (mbox, Maildir, .eml tree) in parallel, with nothing lost.
     Batch(cli::batch::BatchArgs),
+    /// Run the Postfix/Sendmail milter that sanitises every mail.
+    Milter(cli::milter::MilterArgs),
+    /// List, show, release and purge quarantined originals.
+    Quarantine(cli::quarantine::QuarantineArgs),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +36,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sanitize(args) => cli::sanitize::run(args),
         Command::Batch(args) => cli::batch::run(args),
+        Command::Milter(args) => cli::milter::run(args),
+        Command::Quarantine(args) => cli::quarantine::run(args),
     };
     match result {
         Ok(code) => code,

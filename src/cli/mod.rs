@@ -1,6 +1,8 @@
 //! Subcommands of the `mugai` binary, one file each, plus what they share.
 
 pub mod batch;
+pub mod milter;
+pub mod quarantine;
 pub mod sanitize;
 
 use std::path::Path;

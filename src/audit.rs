@@ -1,0 +1,150 @@
+//! The audit trail: one structured `tracing` event per message, target `mugai::audit`.
+//!
+//! Front ends (the milter, the SMTP front end) call [`record`] once for every message they
+//! answer. With `--log-format json` each event is one JSON object per line, which is what
+//! audits and self-inspections (監査・自己点検) read. Fields: `front_end`, `queue_id`,
+//! `client`, `sender`, `recipients`, `message_id`, `result`, `detail`, `actions`, `removed`
+//! (a JSON array: name, detected type, size, SHA-256, reason), `removed_count`,
+//! `quarantine_id`, `original_sha256`, `bytes_in`, `bytes_out`, `duration_ms`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::report::Report;
+
+/// The `tracing` target of audit events.
+pub const TARGET: &str = "mugai::audit";
+
+/// One removed item as written in the audit line.
+#[derive(Debug, Serialize)]
+struct AuditItem<'a> {
+    name: Option<&'a str>,
+    detected_type: &'a str,
+    declared_type: &'a str,
+    size: u64,
+    sha256: &'a str,
+    reason: crate::report::RemovalReason,
+}
+
+/// Everything the audit line says about one message.
+#[derive(Debug, Clone, Default)]
+pub struct AuditRecord<'a> {
+    /// Which front end answered (`milter`, `smtp`, `batch`).
+    pub front_end: &'a str,
+    /// MTA queue id.
+    pub queue_id: Option<&'a str>,
+    /// Client (connecting host) address.
+    pub client: Option<&'a str>,
+    /// Envelope sender.
+    pub sender: &'a str,
+    /// Envelope recipients.
+    pub recipients: &'a [String],
+    /// `Message-ID` of the original.
+    pub message_id: Option<&'a str>,
+    /// `sanitized`, `bypassed`, `tempfail`, `rejected`.
+    pub result: &'a str,
+    /// Why (for anything but `sanitized`).
+    pub detail: &'a str,
+    /// The sanitiser's report, when it ran.
+    pub report: Option<&'a Report>,
+    /// Quarantine id of the stored original, if it was stored.
+    pub quarantine_id: Option<&'a str>,
+    /// Size of the original.
+    pub bytes_in: usize,
+    /// Time from end of message to answer.
+    pub duration: Duration,
+}
+
+/// Writes the audit line for one message (level INFO, or WARN for a temporary failure).
+pub fn record(r: &AuditRecord<'_>) {
+    let actions = r
+        .report
+        .map(|rep| {
+            rep.actions
+                .iter()
+                .map(|a| a.token())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let items: Vec<AuditItem<'_>> = r
+        .report
+        .map(|rep| {
+            rep.removed
+                .iter()
+                .map(|i| AuditItem {
+                    name: i.name.as_deref(),
+                    detected_type: &i.detected_type,
+                    declared_type: &i.declared_type,
+                    size: i.size,
+                    sha256: &i.sha256,
+                    reason: i.reason,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let removed = serde_json::to_string(&items).unwrap_or_else(|_| "[]".into());
+    let recipients = r.recipients.join(",");
+    let message_id = r
+        .message_id
+        .or_else(|| r.report.and_then(|rep| rep.message_id.as_deref()))
+        .unwrap_or("");
+    let original_sha256 = r
+        .report
+        .map(|rep| rep.original_sha256.as_str())
+        .unwrap_or("");
+    let bytes_out = r.report.map(|rep| rep.output_bytes).unwrap_or(0);
+    let duration_ms = r.duration.as_secs_f64() * 1000.0;
+    macro_rules! event {
+        ($level:expr) => {
+            tracing::event!(
+                target: "mugai::audit",
+                $level,
+                front_end = r.front_end,
+                queue_id = r.queue_id.unwrap_or(""),
+                client = r.client.unwrap_or(""),
+                sender = r.sender,
+                recipients = %recipients,
+                message_id = message_id,
+                result = r.result,
+                detail = r.detail,
+                actions = %actions,
+                removed_count = items.len(),
+                removed = %removed,
+                quarantine_id = r.quarantine_id.unwrap_or(""),
+                original_sha256 = original_sha256,
+                bytes_in = r.bytes_in,
+                bytes_out = bytes_out,
+                duration_ms = format_args!("{duration_ms:.1}"),
+                "message {}", r.result
+            )
+        };
+    }
+    if r.result == "tempfail" {
+        event!(tracing::Level::WARN);
+    } else {
+        event!(tracing::Level::INFO);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_does_not_panic_without_a_subscriber() {
+        let report = Report {
+            original_sha256: "ab".repeat(32),
+            ..Report::default()
+        };
+        record(&AuditRecord {
+            front_end: "milter",
+            sender: "a@b",
+            recipients: &["c@d".to_string()],
+            result: "sanitized",
+            report: Some(&report),
+            ..AuditRecord::default()
+        });
+    }
+}

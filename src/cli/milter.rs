@@ -1,0 +1,121 @@
+//! `mugai milter`: the Postfix/Sendmail milter daemon.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use mugai::Sanitizer;
+use mugai::milter::{ListenAddr, MilterServer, ServerConfig};
+
+/// Arguments of `mugai milter`.
+#[derive(Debug, clap::Args)]
+pub struct MilterArgs {
+    /// Socket to listen on, in Postfix syntax: `inet:HOST:PORT` or `unix:/path`.
+    #[arg(long, default_value = "inet:127.0.0.1:8890")]
+    pub listen: String,
+    /// Permission bits (octal) of a unix socket; Postfix must be able to connect.
+    #[arg(long, default_value = "660")]
+    pub socket_mode: String,
+    /// Owner of a unix socket: `USER[:GROUP]` or `:GROUP` (e.g. `:postfix`).
+    #[arg(long)]
+    pub socket_owner: Option<String>,
+    /// Policy file (TOML). See `mugai sanitize --print-default-config`.
+    #[arg(short, long)]
+    pub config: Option<PathBuf>,
+    /// Most messages sanitised at once (default: number of CPUs).
+    #[arg(long)]
+    pub max_concurrent: Option<usize>,
+    /// Seconds a message may take (queueing included) before it is answered TEMPFAIL.
+    /// Keep it below Postfix's `milter_content_timeout` (300 s).
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// Seconds of silence from the MTA before a connection is closed.
+    #[arg(long, default_value_t = 600)]
+    pub idle_timeout: u64,
+    /// Seconds given to messages in flight on SIGTERM/SIGINT.
+    #[arg(long, default_value_t = 30)]
+    pub shutdown_grace: u64,
+    /// Check the policy and the listen address, print them, and exit.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Runs `mugai milter`.
+pub fn run(args: MilterArgs) -> anyhow::Result<ExitCode> {
+    let policy = super::load_policy(args.config.as_deref())?;
+    let listen: ListenAddr = args.listen.parse()?;
+    let socket_mode = u32::from_str_radix(args.socket_mode.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|m| *m <= 0o777)
+        .with_context(|| format!("--socket-mode {}: not an octal mode", args.socket_mode))?;
+    let mut config = ServerConfig::new(listen);
+    config.socket_mode = socket_mode;
+    if let Some(owner) = args.socket_owner.as_deref() {
+        config.socket_owner = mugai::milter::parse_owner(owner)?;
+    }
+    if let Some(n) = args.max_concurrent {
+        config.max_concurrent = n.max(1);
+    }
+    config.sanitize_timeout = Duration::from_secs(args.timeout.max(1));
+    config.idle_timeout = Duration::from_secs(args.idle_timeout.max(1));
+    config.shutdown_grace = Duration::from_secs(args.shutdown_grace);
+    let policy_source = args
+        .config
+        .as_deref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "built-in defaults".into());
+    if args.check {
+        println!(
+            "listen: {}\npolicy: `{}` from {policy_source}\nmax concurrent: {}\nmax message bytes: {}\nquarantine: {}\nbypass: {} sender(s), {} recipient(s)",
+            config.listen,
+            policy.name,
+            config.max_concurrent,
+            policy.limits.max_message_bytes,
+            if policy.quarantine.dir.as_os_str().is_empty() {
+                "off".to_string()
+            } else {
+                policy.quarantine.dir.display().to_string()
+            },
+            policy.bypass.senders.len(),
+            policy.bypass.recipients.len(),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    tracing::info!(policy = %policy.name, source = %policy_source, "policy loaded");
+    let engine = Arc::new(Sanitizer::new(policy.clone()));
+    let server = MilterServer::new(config, &policy, engine);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("mugai-milter")
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(async move {
+        let bound = server.bind().await?;
+        bound.run(shutdown_signal()).await?;
+        anyhow::Ok(())
+    });
+    // A sanitiser thread stuck past its time-out (its message was answered TEMPFAIL) must
+    // not keep the process from exiting.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGTERM; only SIGINT stops the milter");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+    }
+}

@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# Real-Postfix end-to-end test for `mugai milter`.
+#
+# usage: tests/e2e/postfix.sh [--quick] [--self-test]
+#   env MUGAI_BIN       mugai binary (default: target/release/mugai)
+#       E2E_CORPUS      corpus dir (default: testdata/mails); X.eml + X.toml
+#       E2E_PICK        space-separated corpus names (without .eml) to send,
+#                       or "all" (default: a handful, see DEFAULT_PICKS)
+#       E2E_FILTER_CMD  after-queue filter command, {listen}/{forward} are
+#                       replaced by 127.0.0.1:PORTs (filter scenario)
+#       E2E_KEEP=1      keep the temp dir (logs, Maildirs) after the run
+#       E2E_KEEP_ON_FAIL=1  keep it only when something failed
+#   --quick      smaller load (for developers); the full run is what CI uses
+#   --self-test  use tests/e2e/fake_milter.py instead of mugai (checks the
+#                harness itself, e.g. before the real milter exists)
+#
+# Scenarios (one private Postfix instance, all on 127.0.0.1):
+#   bench-plain   generated + corpus mails, no milter: delivery baseline,
+#                 checker must flag every one as unsanitised; mails/s
+#   bench-milter  the same mails through smtpd_milters=mugai: all sanitised;
+#                 mails/s
+#   load          8 concurrent SMTP senders x 200 mails through the milter:
+#                 all delivered once, all sanitised, 0 lost
+#   fault         mails accepted into the Postfix queue first, then relayed by
+#                 Postfix's own smtp client through the milter smtpd; the
+#                 milter is SIGKILLed mid-run: a direct probe must get 4xx
+#                 (milter_default_action=tempfail), the relay must defer (not
+#                 deliver, not bounce); milter restarted, postqueue -f: every
+#                 mail delivered exactly once and sanitised
+#   filter        after-queue content_filter (Postfix smtp -> filter ->
+#                 re-injection smtpd): runs with E2E_FILTER_CMD (or
+#                 --self-test); otherwise only configured and `postfix check`ed
+# Last line: "e2e: N passed, M failed"; exit 0 iff M = 0.
+# shellcheck disable=SC2034  # E2E_RCPTS, loop counters: used by lib.sh / as timers
+set -u -o pipefail
+exec </dev/null
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+
+QUICK=0
+SELFTEST=0
+for a in "$@"; do
+    case "$a" in
+        --quick) QUICK=1 ;;
+        --self-test) SELFTEST=1 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $a" >&2; exit 2 ;;
+    esac
+done
+
+if [ "$QUICK" = 1 ]; then
+    N_BENCH=${E2E_N_BENCH:-100}; LOAD_SENDERS=${E2E_LOAD_SENDERS:-8}; LOAD_EACH=${E2E_LOAD_EACH:-25}
+    N_FAULT=${E2E_N_FAULT:-120}; N_FILTER=${E2E_N_FILTER:-50}; E2E_PICK_MAX=${E2E_PICK_MAX:-5}
+else
+    N_BENCH=${E2E_N_BENCH:-400}; LOAD_SENDERS=${E2E_LOAD_SENDERS:-8}; LOAD_EACH=${E2E_LOAD_EACH:-200}
+    N_FAULT=${E2E_N_FAULT:-400}; N_FILTER=${E2E_N_FILTER:-200}; E2E_PICK_MAX=${E2E_PICK_MAX:-12}
+fi
+BENCH_CONC=4
+
+cd "$E2E_REPO" || exit 2
+if [ "$SELFTEST" = 1 ]; then
+    MUGAI_BIN="$HERE/fake_milter.py"
+else
+    MUGAI_BIN=${MUGAI_BIN:-target/release/mugai}
+fi
+case "$MUGAI_BIN" in /*) ;; *) MUGAI_BIN="$E2E_REPO/$MUGAI_BIN" ;; esac
+E2E_CORPUS=${E2E_CORPUS:-testdata/mails}
+case "$E2E_CORPUS" in /*) ;; *) E2E_CORPUS="$E2E_REPO/$E2E_CORPUS" ;; esac
+E2E_RCPTS="benchplain benchmilter load fault probe filter"
+
+trap e2e_cleanup EXIT
+trap 'e2e_log "interrupted"; t_fail interrupted; summary; exit 130' INT TERM
+
+summary() {
+    [ "${#E2E_FAILED_NAMES[@]}" -gt 0 ] && e2e_log "failed: ${E2E_FAILED_NAMES[*]}"
+    [ -n "${RATE_LINE:-}" ] && echo "$RATE_LINE"
+    echo "e2e: $E2E_PASS passed, $E2E_FAIL failed"
+}
+die() { t_fail "$1" "$2"; summary; exit 1; }
+
+# --- setup -------------------------------------------------------------------
+e2e_install_postfix || die setup "postfix not available"
+command -v "$E2E_PY" >/dev/null || die setup "python3 missing"
+[ -x "$MUGAI_BIN" ] || die setup "MUGAI_BIN $MUGAI_BIN is not executable (cargo build --release?)"
+case "$MUGAI_BIN" in *.py) MILTER_RUN="$E2E_PY $MUGAI_BIN" ;; *) MILTER_RUN="$MUGAI_BIN" ;; esac
+
+E2E_WORK=$(mktemp -d "${E2E_TMP:-/tmp}/mugai-e2e.XXXXXX") || die setup "mktemp"
+read -r P_PLAIN P_MILTER P_QUEUED P_FILTER P_REINJECT MILTER_PORT FILTER_PORT <<<"$(e2e_free_ports 7)"
+MILTER_CMD="$MILTER_RUN milter --listen inet:127.0.0.1:$MILTER_PORT"
+MILTER_LOG=$E2E_WORK/log/milter.log
+MAILBASE=$E2E_WORK/mail/lgwan.example
+e2e_log "work dir $E2E_WORK; postfix $(postconf -d -h mail_version); milter: $MILTER_CMD"
+e2e_log "ports: plain=$P_PLAIN milter=$P_MILTER queued=$P_QUEUED filter=$P_FILTER reinject=$P_REINJECT milter-listen=$MILTER_PORT"
+
+pf_create || die setup "creating the private postfix instance"
+pf_start || die setup "starting the private postfix instance"
+t_pass "setup: private postfix $(postconf -d -h mail_version) up on 127.0.0.1"
+
+# Corpus selection (mails with a facts file). Default: a handful covering
+# Japanese HTML + attachments, legacy charsets, archives/macros, smuggling,
+# forwarded mail, bare LF and active HTML. E2E_PICK=all sends every case.
+if [ "$QUICK" = 1 ]; then
+    DEFAULT_PICKS="01-sample-ja-html-attachments 14-html-newsletter-shift-jis 22-attach-docx-macro 38-smuggle-uuencode 64-html-active-content"
+else
+    DEFAULT_PICKS="01-sample-ja-html-attachments 03-iso2022jp-cp932-extensions 13-html-newsletter-utf8 14-html-newsletter-shift-jis 17-related-cid-images 20-attach-zip 22-attach-docx-macro 32-filename-rfc2047-jis-sjis 36-forward-rfc822 38-smuggle-uuencode 50-bare-lf-everywhere 64-html-active-content"
+fi
+# The --self-test stand-in is no sanitiser (it would fail the corpus facts):
+# generated mails only, unless E2E_PICK asks for corpus cases.
+[ "$SELFTEST" = 1 ] && [ -z "${E2E_PICK:-}" ] && E2E_CORPUS=/nonexistent
+# Bare CR is no line end in SMTP: Postfix sees one 3 KB line and splits it at
+# line_length_limit, so the facts of this case cannot hold after SMTP.
+SMTP_UNSUITABLE="52-bare-cr-line-ends"
+PICKS=()
+if [ -d "$E2E_CORPUS" ]; then
+    for b in ${E2E_PICK:-$DEFAULT_PICKS}; do
+        if [ "$b" = all ]; then
+            for t in "$E2E_CORPUS"/*.toml; do
+                b=$(basename "$t" .toml)
+                case " $SMTP_UNSUITABLE " in
+                    *" $b "*) e2e_log "corpus: $b skipped (cannot travel over SMTP unchanged)"; continue ;;
+                esac
+                [ -e "$E2E_CORPUS/$b.eml" ] && PICKS+=("$b")
+            done
+        elif [ -e "$E2E_CORPUS/$b.eml" ] && [ -e "$E2E_CORPUS/$b.toml" ]; then
+            PICKS+=("$b")
+        else
+            e2e_log "corpus: $b not found in $E2E_CORPUS, skipped"
+        fi
+    done
+    if [ "${#PICKS[@]}" = 0 ] && [ -z "${E2E_PICK:-}" ]; then  # another corpus: take the first few
+        for t in "$E2E_CORPUS"/*.toml; do
+            [ -e "$t" ] || continue
+            b=$(basename "$t" .toml); [ -e "$E2E_CORPUS/$b.eml" ] && PICKS+=("$b")
+            [ "${#PICKS[@]}" -ge "$E2E_PICK_MAX" ] && break
+        done
+    fi
+fi
+CORPUS_ARGS=()
+if [ "${#PICKS[@]}" -gt 0 ]; then
+    CORPUS_ARGS=(--corpus "$E2E_CORPUS" --pick "${PICKS[@]}")
+    e2e_log "corpus: ${#PICKS[@]} mails from $E2E_CORPUS: ${PICKS[*]}"
+else
+    e2e_log "corpus: none found in $E2E_CORPUS (generated mails only)"
+fi
+
+send() { "$E2E_PY" "$HERE/send.py" "$@"; }
+check() { "$E2E_PY" "$HERE/check_maildir.py" "$@"; }
+
+# run_batch NAME PORT RCPT TIMEOUT CHECKFLAGS -- SENDARGS...
+# Sends, waits for delivery, checks; sets BATCH_N and BATCH_SECS.
+run_batch() {
+    local name=$1 port=$2 rcpt=$3 timeout=$4 cflags=$5; shift 6
+    local man=$E2E_WORK/$name.manifest.jsonl md=$MAILBASE/$rcpt t0 t1 n
+    : >"$man"
+    t0=$(e2e_now)
+    if ! send --port "$port" --rcpt "$rcpt@lgwan.example" --manifest "$man" --tag "$name" \
+            --retry-4xx 30 "$@" >"$E2E_WORK/$name.send.json" 2>"$E2E_WORK/log/$name.send.err"; then
+        t_fail "$name: send" "$(cat "$E2E_WORK/$name.send.json")"
+    fi
+    e2e_log "$name: send: $(cat "$E2E_WORK/$name.send.json")"
+    n=$(wc -l <"$man")  # send.py writes the manifest before sending
+    # Wait for the accepted ones only (the rest are reported missing by the check).
+    local acc
+    acc=$(sed -n 's/.*"accepted": \([0-9]*\).*/\1/p' "$E2E_WORK/$name.send.json")
+    if maildir_wait "$md" "${acc:-$n}" "$timeout"; then :; else t_fail "$name: delivery" "not all ${acc:-$n} accepted mails delivered within ${timeout}s"; fi
+    t1=$(e2e_now)
+    BATCH_N=$n; BATCH_SECS=$(e2e_elapsed "$t0" "$t1")
+    # shellcheck disable=SC2086
+    if check --maildir "$md" --manifest "$man" --label "$name" $cflags >"$E2E_WORK/$name.check.txt" 2>&1; then
+        t_pass "$name: $(tail -1 "$E2E_WORK/$name.check.txt")"
+    else
+        sed 's/^/    /' "$E2E_WORK/$name.check.txt" >&2
+        t_fail "$name" "check_maildir failed"
+    fi
+}
+
+if "$E2E_PY" "$HERE/check_maildir.py" --self-test >"$E2E_WORK/checker-selftest.txt" 2>&1; then
+    t_pass "$(tail -1 "$E2E_WORK/checker-selftest.txt")"
+else
+    cat "$E2E_WORK/checker-selftest.txt" >&2; t_fail "check_maildir self-test"
+fi
+
+# --- milter up -------------------------------------------------------------------
+if ! milter_start "$MILTER_LOG"; then
+    die "milter start" "$MILTER_CMD did not come up"
+fi
+t_pass "milter listening on 127.0.0.1:$MILTER_PORT"
+
+# --- bench-plain / bench-milter: same mails, with and without the milter ------------
+run_batch benchplain "$P_PLAIN" benchplain 120 "--expect-unsanitised" -- \
+    --generate "$N_BENCH" --seed 7 --concurrency "$BENCH_CONC" "${CORPUS_ARGS[@]}"
+PLAIN_N=$BATCH_N PLAIN_S=$BATCH_SECS
+run_batch benchmilter "$P_MILTER" benchmilter 300 "" -- \
+    --generate "$N_BENCH" --seed 7 --concurrency "$BENCH_CONC" "${CORPUS_ARGS[@]}"
+MILTER_N=$BATCH_N MILTER_S=$BATCH_SECS
+RATE_LINE="e2e: plain $PLAIN_N mails in $PLAIN_S s = $(e2e_rate "$PLAIN_N" "$PLAIN_S") mails/s; milter $MILTER_N mails in $MILTER_S s = $(e2e_rate "$MILTER_N" "$MILTER_S") mails/s"
+echo "$RATE_LINE" >&2
+
+# --- load: 8 concurrent senders x 200 ------------------------------------------------
+run_batch load "$P_MILTER" load 600 "" -- \
+    --generate $((LOAD_SENDERS * LOAD_EACH)) --seed 11 --concurrency "$LOAD_SENDERS"
+e2e_log "load: $BATCH_N mails in $BATCH_SECS s = $(e2e_rate "$BATCH_N" "$BATCH_SECS") mails/s"
+if grep -q '"tempfail_answers": 0,' "$E2E_WORK/load.send.json" 2>/dev/null; then
+    t_pass "load: no 4xx answers under ${LOAD_SENDERS}-way concurrency"
+else
+    t_fail "load: 4xx answers under load" "$(cat "$E2E_WORK/load.send.json")"
+fi
+
+# --- fault: kill the milter mid-run; Postfix's queue keeps and retries ------------------
+fault_scenario() {
+    local man=$E2E_WORK/fault.manifest.jsonl md=$MAILBASE/fault spid i n deferred
+    local half=$((N_FAULT / 2)) rest=$((N_FAULT - N_FAULT / 2))
+    : >"$man"
+    # Senders hand mail to the queue-first listener; Postfix relays it through
+    # the milter smtpd with its own smtp client (transport milterhop), which
+    # defers on 4xx and retries, as a real upstream MTA would.
+    # Phase 1: first half, milter killed (SIGKILL) while it is being relayed.
+    send --port "$P_QUEUED" --rcpt fault@lgwan.example --manifest "$man" --tag fault1 \
+        --generate "$half" --seed 13 --concurrency 4 \
+        >"$E2E_WORK/fault1.send.json" 2>"$E2E_WORK/log/fault1.send.err" &
+    spid=$!; E2E_PIDS+=("$spid")
+    for i in $(seq 1 300); do
+        n=$(maildir_count "$md"); [ "$n" -ge $((half / 5)) ] && break; sleep 0.05
+    done
+    milter_stop KILL
+    local at_kill
+    at_kill=$(maildir_count "$md")
+    e2e_log "fault: milter SIGKILLed after $at_kill/$N_FAULT delivered"
+    if wait "$spid"; then t_pass "fault: phase 1: $half mails accepted into the queue"
+    else t_fail "fault: phase 1 send" "$(cat "$E2E_WORK/fault1.send.json")"; fi
+    # Phase 2: the other half arrives while the milter is down.
+    if send --port "$P_QUEUED" --rcpt fault@lgwan.example --manifest "$man" --tag fault2 \
+            --generate "$rest" --seed 14 --concurrency 4 \
+            >"$E2E_WORK/fault2.send.json" 2>"$E2E_WORK/log/fault2.send.err"; then
+        t_pass "fault: phase 2: $rest mails accepted into the queue while the milter is down"
+    else t_fail "fault: phase 2 send" "$(cat "$E2E_WORK/fault2.send.json")"; fi
+    # A client talking straight to the milter smtpd gets a 4xx.
+    local probe
+    if probe=$(send --port "$P_MILTER" --rcpt probe@lgwan.example --tag probe --probe-4xx 2>&1); then
+        t_pass "fault: milter down -> smtpd answers 4xx ($probe)"
+    else t_fail "fault: milter down did not give 4xx" "$probe"; fi
+    # Let the relay run into the dead milter.
+    for i in $(seq 1 100); do
+        deferred=$(grep -c 'postfix/milterhop.*status=deferred' "$E2E_WORK/log/maillog" 2>/dev/null || true)
+        [ "${deferred:-0}" -gt 0 ] && break
+        sleep 0.1
+    done
+    sleep 2
+    local during queued
+    during=$(maildir_count "$md"); queued=$(pf_queue_count)
+    deferred=$(grep -c 'postfix/milterhop.*status=deferred' "$E2E_WORK/log/maillog" 2>/dev/null || true)
+    e2e_log "fault: while down: $during delivered, $queued queued, $deferred deferral(s) logged"
+    if [ "${deferred:-0}" -gt 0 ] && [ "$queued" -ge "$rest" ]; then
+        t_pass "fault: while down, Postfix keeps $queued mails queued (deferred $deferred time(s)); $((during - at_kill)) delivered after the kill"
+    else t_fail "fault: while down" "queued=$queued (want >= $rest), deferrals=$deferred"; fi
+    if grep -q 'postfix/milterhop.*status=bounced' "$E2E_WORK/log/maillog"; then
+        t_fail "fault: bounces" "$(grep -c 'postfix/milterhop.*status=bounced' "$E2E_WORK/log/maillog") mail(s) bounced"
+    fi
+    # Recovery.
+    milter_start "$MILTER_LOG" || { t_fail "fault: milter restart"; return 1; }
+    local t0 t1
+    t0=$(e2e_now)
+    pf_flush
+    if maildir_wait "$md" "$N_FAULT" 180; then :; else t_fail "fault: delivery after restart" "not all $N_FAULT delivered"; fi
+    t1=$(e2e_now)
+    e2e_log "fault: after restart + postqueue -f: $(maildir_count "$md")/$N_FAULT delivered in $(e2e_elapsed "$t0" "$t1") s"
+    if check --maildir "$md" --manifest "$man" --label fault >"$E2E_WORK/fault.check.txt" 2>&1; then
+        t_pass "fault: $(tail -1 "$E2E_WORK/fault.check.txt")"
+    else
+        sed 's/^/    /' "$E2E_WORK/fault.check.txt" >&2
+        t_fail "fault" "check_maildir failed"
+    fi
+    [ "$(maildir_count "$MAILBASE/probe")" = 0 ] || t_fail "fault: the probe mail was delivered although the milter was down"
+}
+fault_scenario
+
+# --- filter mode: after-queue content filter ------------------------------------------
+# Runs only with a filter command: --self-test uses fake_milter.py smtp; for
+# the real thing set E2E_FILTER_CMD, with {listen} and {forward} placeholders,
+# e.g. E2E_FILTER_CMD='target/release/mugai smtp --listen {listen} --forward {forward}'
+FILTER_CMD=${E2E_FILTER_CMD:-}
+[ "$SELFTEST" = 1 ] && FILTER_CMD="$E2E_PY $HERE/fake_milter.py smtp --listen {listen} --forward {forward}"
+if [ -n "$FILTER_CMD" ]; then
+    FILTER_CMD=${FILTER_CMD//\{listen\}/127.0.0.1:$FILTER_PORT}
+    FILTER_CMD=${FILTER_CMD//\{forward\}/127.0.0.1:$P_REINJECT}
+    e2e_log "filter: $FILTER_CMD"
+    # shellcheck disable=SC2086
+    $FILTER_CMD >>"$E2E_WORK/log/filter.log" 2>&1 &
+    FILTER_PID=$!; E2E_PIDS+=("$FILTER_PID")
+    if e2e_wait_port 127.0.0.1 "$FILTER_PORT" 20; then
+        run_batch filter "$P_FILTER" filter 300 "" -- \
+            --generate "$N_FILTER" --seed 17 --concurrency "$BENCH_CONC" "${CORPUS_ARGS[@]}"
+        e2e_log "filter: $BATCH_N mails in $BATCH_SECS s = $(e2e_rate "$BATCH_N" "$BATCH_SECS") mails/s"
+    else
+        t_fail "filter" "content filter did not listen on 127.0.0.1:$FILTER_PORT"
+    fi
+    e2e_kill_pid "$FILTER_PID" TERM
+else
+    e2e_log "filter: SKIP (content_filter=mugai:[127.0.0.1]:$FILTER_PORT on :$P_FILTER and re-injection smtpd :$P_REINJECT are configured; set E2E_FILTER_CMD once 'mugai smtp' exists)"
+fi
+
+# --- global: no bounces, nothing stuck -----------------------------------------------
+if [ "$(maildir_count "$MAILBASE/sender")" = 0 ]; then t_pass "no bounces to the envelope sender"
+else t_fail "bounces" "$(maildir_count "$MAILBASE/sender") bounce(s) in the sender's Maildir"; fi
+q=$(pf_queue_count)
+if [ "$q" = 0 ]; then t_pass "queue empty at the end"; else t_fail "queue" "$q message(s) left in the queue"; fi
+if grep -Eqi 'panicked|panic:' "$MILTER_LOG"; then
+    t_fail "milter log" "$(grep -Ei 'panicked|panic:' "$MILTER_LOG" | head -3 | cut -c1-300)"
+fi
+if grep -Eq 'postfix/[a-z]+\[[0-9]+\]: (fatal|panic):' "$E2E_WORK/log/maillog"; then
+    t_fail "postfix log" "$(grep -E '(fatal|panic):' "$E2E_WORK/log/maillog" | head -3)"
+fi
+
+if [ "$E2E_FAIL" -gt 0 ]; then
+    e2e_log "maillog tail:"; tail -15 "$E2E_WORK/log/maillog" | cut -c1-300 >&2
+    e2e_log "milter log (warnings/errors, last 15):"
+    sed 's/\x1b\[[0-9;]*m//g' "$MILTER_LOG" | grep -Ev ' (INFO|DEBUG|TRACE) ' | tail -15 | cut -c1-300 >&2
+fi
+summary
+[ "$E2E_FAIL" = 0 ]
