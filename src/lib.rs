@@ -22,6 +22,7 @@
 pub mod audit;
 pub mod batch;
 pub mod error;
+pub mod frontend;
 pub mod inspect;
 pub mod milter;
 pub mod outcome;
