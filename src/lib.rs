@@ -34,6 +34,7 @@ pub mod rebuild;
 pub mod render;
 pub mod report;
 pub mod sanitize;
+pub mod smtp;
 
 pub use error::{Error, Result};
 pub use outcome::{HeaderEdit, Outcome};
