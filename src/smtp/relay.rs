@@ -144,6 +144,9 @@ impl Relay {
             Ok(e) => e,
             Err(e) => return Delivery::TempFailed(format!("cannot build the envelope: {e}")),
         };
+        // lettre always ends the data with CRLF "." CRLF: without this the message would
+        // grow by an empty line at every hop.
+        let message = message.strip_suffix(b"\r\n").unwrap_or(message);
         match self.transport.send_raw(&envelope, message).await {
             Ok(resp) => Delivery::Accepted(printable(&format!(
                 "{} {}",
