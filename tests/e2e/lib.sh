@@ -200,11 +200,19 @@ EOF
 127.0.0.1:$P_FILTER   inet n - n - - smtpd
   -o content_filter=mugai:[127.0.0.1]:$FILTER_PORT
 127.0.0.1:$P_REINJECT inet n - n - - smtpd
+  -o syslog_name=postfix/mugai-reinject
   -o content_filter=
   -o smtpd_milters=
   -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters
+  -o smtpd_helo_restrictions=
+  -o smtpd_client_restrictions=
+  -o smtpd_sender_restrictions=
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o smtpd_data_restrictions=
   -o mynetworks=127.0.0.0/8
   -o smtpd_authorized_xforward_hosts=127.0.0.0/8
+  -o smtpd_tls_security_level=none
 pickup    unix  n - n 60   1 pickup
 cleanup   unix  n - n -    0 cleanup
 qmgr      unix  n - n 300  1 qmgr
@@ -232,12 +240,15 @@ postlog   unix-dgram n - n - 1 postlogd
 milterhop unix  - - n -    8 smtp
   -o syslog_name=postfix/milterhop
   -o smtp_connection_cache_on_demand=no
-# after-queue content filter (mode filter; needs 'mugai smtp' on FILTER_PORT)
+# after-queue content filter (mode filter; mugai smtp on FILTER_PORT).
+# These lines and the re-injection smtpd above are those of
+# docs/postfix-content-filter.md (ports aside): keep them in step.
 mugai     unix  - - n -    4 smtp
   -o syslog_name=postfix/mugai
   -o smtp_send_xforward_command=yes
   -o smtp_data_done_timeout=300s
   -o disable_mime_output_conversion=yes
+  -o smtp_tls_security_level=none
 EOF
     # Queue directories + ownership as the package would set them up.
     postfix -c "$PF_DIR" set-permissions >"$E2E_WORK/log/set-permissions.log" 2>&1 || {
