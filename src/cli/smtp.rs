@@ -40,7 +40,8 @@ pub struct SmtpArgs {
     /// Seconds a message may wait for and take sanitising before it is answered 451.
     #[arg(long, default_value_t = 120)]
     pub timeout: u64,
-    /// Seconds of each SMTP command towards the next hop before it counts as down (451).
+    /// Seconds a delivery to the next hop may take (connecting included) before it counts
+    /// as failed (451).
     #[arg(long, default_value_t = 60)]
     pub relay_timeout: u64,
     /// Seconds to wait for a command from Postfix.
