@@ -10,6 +10,9 @@
 //!   quarantine write that fails is a [`Verdict::Failed`], which every front end answers
 //!   with a temporary failure so that the MTA keeps the mail and retries.
 //! - [`Job`]: the message and the envelope facts the quarantine metadata needs.
+//! - [`Connections`]: the connection tasks of a listener and its graceful shutdown (stop
+//!   accepting, tell idle connections to close, give messages in flight a grace time,
+//!   then abort what is left).
 //!
 //! The audit line is [`crate::audit::record`], also shared.
 
@@ -17,7 +20,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
@@ -328,6 +332,79 @@ fn sanitize_blocking(
             Verdict::Failed(format!("quarantine panicked: {}", panic_text(&*p))),
             None,
         ),
+    }
+}
+
+/// The connection tasks of one listener, with a shutdown flag they watch.
+#[derive(Debug)]
+pub struct Connections {
+    tasks: JoinSet<()>,
+    tx: watch::Sender<bool>,
+    rx: watch::Receiver<bool>,
+    next_id: u64,
+    what: &'static str,
+}
+
+impl Connections {
+    /// No connections yet; `what` names the front end in logs (`milter`, `smtp`).
+    pub fn new(what: &'static str) -> Self {
+        let (tx, rx) = watch::channel(false);
+        Connections {
+            tasks: JoinSet::new(),
+            tx,
+            rx,
+            next_id: 0,
+            what,
+        }
+    }
+
+    /// A number for the next connection (for log spans).
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The shutdown flag for a new connection: it turns `true` when the server stops;
+    /// the connection then closes as soon as no message is in flight.
+    pub fn shutdown_flag(&self) -> watch::Receiver<bool> {
+        self.rx.clone()
+    }
+
+    /// Runs a connection task.
+    pub fn spawn(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(task);
+    }
+
+    /// Waits for a connection task to end and logs a failure; never completes while there
+    /// are none (for `select!` next to `accept`).
+    pub async fn reap(&mut self) {
+        match self.tasks.join_next().await {
+            Some(Err(e)) => tracing::error!(error = %e, "{} connection task failed", self.what),
+            Some(Ok(())) => {}
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Stops: raises the shutdown flag, waits at most `grace` for the connections to end,
+    /// then aborts the rest.
+    pub async fn shutdown(mut self, grace: Duration) {
+        let _ = self.tx.send(true);
+        tracing::info!(
+            connections = self.tasks.len(),
+            "shutting down: no new connections, finishing messages in flight (at most {grace:?})"
+        );
+        let tasks = &mut self.tasks;
+        let drained =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!(
+                connections = self.tasks.len(),
+                "shutdown grace time over, closing the remaining connections"
+            );
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+        tracing::info!("mugai {} stopped", self.what);
     }
 }
 

@@ -35,6 +35,7 @@ struct NextHop {
     port: u16,
     got: Arc<Mutex<Vec<Received>>>,
     answer: Arc<Mutex<Answer>>,
+    conns: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl NextHop {
@@ -44,11 +45,13 @@ impl NextHop {
             port: l.local_addr().unwrap().port(),
             got: Arc::default(),
             answer: Arc::new(Mutex::new(Answer::Ok)),
+            conns: Arc::default(),
         };
         let h = hop.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((s, _)) = l.accept().await else { return };
+                h.conns.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let h = h.clone();
                 tokio::spawn(async move {
                     let _ = h.session(s).await;
@@ -60,6 +63,10 @@ impl NextHop {
 
     fn set(&self, a: Answer) {
         *self.answer.lock().unwrap() = a;
+    }
+
+    fn connections(&self) -> usize {
+        self.conns.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     fn received(&self) -> Vec<Received> {
@@ -653,6 +660,43 @@ async fn quarantine_keeps_the_original() {
     assert!(
         meta.contains("\"smtp\"") && meta.contains("c@d.example"),
         "{meta}"
+    );
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_closes_idle_connections_with_421() {
+    let hop = NextHop::start().await;
+    let f = filter(hop.port).await;
+    let (mut c, _) = Client::connect(f.port).await;
+    assert!(c.cmd("EHLO x").await.starts_with("250"));
+    let stop = tokio::spawn(f.stop());
+    let r = c.reply().await;
+    assert!(r.starts_with("421 4.3.2"), "{r}");
+    assert!(c.closed().await);
+    stop.await.unwrap();
+}
+
+#[tokio::test]
+async fn next_hop_connections_are_reused() {
+    let hop = NextHop::start().await;
+    let f = filter(hop.port).await;
+    let (mut c, _) = Client::connect(f.port).await;
+    for i in 0..3 {
+        let r = c
+            .mail(
+                "a@b.example",
+                &["c@d.example"],
+                format!("Subject: {i}\r\n\r\nhi\r\n").as_bytes(),
+            )
+            .await;
+        assert!(r.starts_with("250"), "{r}");
+    }
+    assert_eq!(hop.received().len(), 3);
+    assert_eq!(
+        hop.connections(),
+        1,
+        "one connection to the next hop for three mails"
     );
     f.stop().await;
 }

@@ -21,14 +21,13 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use super::codec::{Command, Frame, MAX_FRAME_LEN, Response};
 use super::session::{Finished, Pending, Session, SessionConfig, Step, Verdict};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::frontend::{Job, Sanitizing};
+use crate::frontend::{Connections, Job, Sanitizing};
 use crate::policy::Policy;
 
 pub use crate::frontend::Engine;
@@ -288,34 +287,25 @@ impl Bound {
     /// Serves until `shutdown` completes, then stops accepting, closes idle connections,
     /// gives messages in flight [`ServerConfig::shutdown_grace`] to finish, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let (tx, rx) = watch::channel(false);
-        let mut tasks = JoinSet::new();
-        let mut next_id: u64 = 0;
+        let mut conns = Connections::new("milter");
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                Some(res) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Err(e) = res {
-                        tracing::error!(error = %e, "milter connection task failed");
-                    }
-                }
+                _ = conns.reap() => {}
                 accepted = accept(&self.listener) => match accepted {
                     Ok((conn, peer)) => {
-                        next_id += 1;
                         let inner = self.inner.clone();
-                        let rx = rx.clone();
-                        let id = next_id;
+                        let flag = conns.shutdown_flag();
+                        let span = tracing::info_span!("milter", conn = conns.next_id(), peer = %peer);
                         match conn {
                             Conn::Tcp(s) => {
                                 let _ = s.set_nodelay(true);
                                 s.ack_now();
-                                let span = tracing::info_span!("milter", conn = id, peer = %peer);
-                                tasks.spawn(connection(s, inner, rx).instrument(span));
+                                conns.spawn(connection(s, inner, flag).instrument(span));
                             }
                             Conn::Unix(s) => {
-                                let span = tracing::info_span!("milter", conn = id, peer = %peer);
-                                tasks.spawn(connection(s, inner, rx).instrument(span));
+                                conns.spawn(connection(s, inner, flag).instrument(span));
                             }
                         }
                     }
@@ -333,23 +323,7 @@ impl Bound {
             let _ = std::fs::remove_file(path);
         }
         drop(listener);
-        let _ = tx.send(true);
-        let grace = inner.config.shutdown_grace;
-        tracing::info!(
-            connections = tasks.len(),
-            "shutting down: no new connections, finishing messages in flight (at most {grace:?})"
-        );
-        let drained =
-            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
-        if drained.is_err() {
-            tracing::warn!(
-                connections = tasks.len(),
-                "shutdown grace time over, closing the remaining connections"
-            );
-            tasks.abort_all();
-            while tasks.join_next().await.is_some() {}
-        }
-        tracing::info!("mugai milter stopped");
+        conns.shutdown(inner.config.shutdown_grace).await;
         Ok(())
     }
 }

@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use super::connection::{Connection, ConnectionError, Line, Stream};
@@ -29,7 +28,7 @@ use super::relay::{Relay, RelayConfig};
 use super::session::{Action, Delivery, MAX_COMMAND_LINE, Session, SessionConfig, Transaction};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::frontend::{Engine, Job, Sanitizing, Verdict};
+use crate::frontend::{Connections, Engine, Job, Sanitizing, Verdict};
 use crate::policy::{Bypass, Policy};
 
 /// Server settings (the policy supplies the size limit, the bypass lists and the
@@ -178,35 +177,26 @@ impl Bound {
     /// Serves until `shutdown` completes, then stops accepting, closes idle connections,
     /// gives messages in flight [`SmtpConfig::shutdown_grace`] to finish, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let (tx, rx) = watch::channel(false);
-        let mut tasks = JoinSet::new();
-        let mut next_id: u64 = 0;
+        let mut conns = Connections::new("smtp");
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                Some(res) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Err(e) = res {
-                        tracing::error!(error = %e, "smtp connection task failed");
-                    }
-                }
+                _ = conns.reap() => {}
                 accepted = self.listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        next_id += 1;
                         let _ = stream.set_nodelay(true);
-                        let span = tracing::info_span!("smtp", conn = next_id, peer = %peer);
+                        let span = tracing::info_span!("smtp", conn = conns.next_id(), peer = %peer);
                         match self.inner.sessions.clone().try_acquire_owned() {
                             Ok(permit) => {
                                 let inner = self.inner.clone();
-                                let rx = rx.clone();
-                                tasks.spawn(async move {
+                                let flag = conns.shutdown_flag();
+                                conns.spawn(async move {
                                     let _permit = permit;
-                                    serve(stream, inner, rx).await;
+                                    serve(stream, inner, flag).await;
                                 }.instrument(span));
                             }
-                            Err(_) => {
-                                tasks.spawn(refuse(stream).instrument(span));
-                            }
+                            Err(_) => conns.spawn(refuse(stream).instrument(span)),
                         }
                     }
                     Err(e) => {
@@ -220,23 +210,7 @@ impl Bound {
             listener, inner, ..
         } = self;
         drop(listener);
-        let _ = tx.send(true);
-        let grace = inner.config.shutdown_grace;
-        tracing::info!(
-            connections = tasks.len(),
-            "shutting down: no new connections, finishing messages in flight (at most {grace:?})"
-        );
-        let drained =
-            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
-        if drained.is_err() {
-            tracing::warn!(
-                connections = tasks.len(),
-                "shutdown grace time over, closing the remaining connections"
-            );
-            tasks.abort_all();
-            while tasks.join_next().await.is_some() {}
-        }
-        tracing::info!("mugai smtp stopped");
+        conns.shutdown(inner.config.shutdown_grace).await;
         Ok(())
     }
 }
