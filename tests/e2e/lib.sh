@@ -112,6 +112,8 @@ e2e_kill_pid() { # pid [signal]
 #              i.e. mail is queued first, then Postfix's own smtp client
 #              relays it through the milter smtpd and retries 4xx itself
 #   P_FILTER   smtpd, content_filter=mugai:[127.0.0.1]:FILTER (mode filter)
+#   P_FILTER_LMTP smtpd, content_filter=mugailmtp:inet:127.0.0.1:FILTER_LMTP
+#              (the content filter over LMTP)
 #   P_REINJECT re-injection smtpd for the content filter, -o content_filter=
 # Mailboxes: lgwan.example/<localpart>/ (Maildir) for user, sender (the
 # envelope sender: bounces land there and count as failures) and every name
@@ -199,6 +201,8 @@ EOF
   -o content_filter=milterhop:[127.0.0.1]:$P_MILTER
 127.0.0.1:$P_FILTER   inet n - n - - smtpd
   -o content_filter=mugai:[127.0.0.1]:$FILTER_PORT
+127.0.0.1:$P_FILTER_LMTP inet n - n - - smtpd
+  -o content_filter=mugailmtp:inet:127.0.0.1:$FILTER_LMTP_PORT
 127.0.0.1:$P_REINJECT inet n - n - - smtpd
   -o syslog_name=postfix/mugai-reinject
   -o content_filter=
@@ -249,6 +253,12 @@ mugai     unix  - - n -    4 smtp
   -o smtp_data_done_timeout=300s
   -o disable_mime_output_conversion=yes
   -o smtp_tls_security_level=none
+# the same over LMTP (mugai smtp --lmtp on FILTER_LMTP_PORT)
+mugailmtp unix  - - n -    4 lmtp
+  -o syslog_name=postfix/mugailmtp
+  -o lmtp_send_xforward_command=yes
+  -o lmtp_data_done_timeout=300s
+  -o disable_mime_output_conversion=yes
 EOF
     # Queue directories + ownership as the package would set them up.
     postfix -c "$PF_DIR" set-permissions >"$E2E_WORK/log/set-permissions.log" 2>&1 || {

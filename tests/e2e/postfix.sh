@@ -36,6 +36,8 @@
 #                 mail queued; then mugai smtp itself killed while more mail
 #                 arrives; filter back, postqueue -f: every mail delivered
 #                 exactly once and sanitised
+#   filter-lmtp   the same filter over LMTP (Postfix lmtp client ->
+#                 mugai smtp --lmtp): all delivered, all sanitised
 # Last line: "e2e: N passed, M failed"; exit 0 iff M = 0.
 # shellcheck disable=SC2034  # E2E_RCPTS, loop counters: used by lib.sh / as timers
 set -u -o pipefail
@@ -51,17 +53,17 @@ for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
         --self-test) SELFTEST=1 ;;
-        -h|--help) sed -n '2,39p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done
 
 if [ "$QUICK" = 1 ]; then
     N_BENCH=${E2E_N_BENCH:-100}; LOAD_SENDERS=${E2E_LOAD_SENDERS:-8}; LOAD_EACH=${E2E_LOAD_EACH:-25}
-    N_FAULT=${E2E_N_FAULT:-120}; N_FILTER_FAULT=${E2E_N_FILTER_FAULT:-40}; E2E_PICK_MAX=${E2E_PICK_MAX:-5}
+    N_FAULT=${E2E_N_FAULT:-120}; N_FILTER_FAULT=${E2E_N_FILTER_FAULT:-40}; N_FILTER_LMTP=${E2E_N_FILTER_LMTP:-20}; E2E_PICK_MAX=${E2E_PICK_MAX:-5}
 else
     N_BENCH=${E2E_N_BENCH:-400}; LOAD_SENDERS=${E2E_LOAD_SENDERS:-8}; LOAD_EACH=${E2E_LOAD_EACH:-200}
-    N_FAULT=${E2E_N_FAULT:-400}; N_FILTER_FAULT=${E2E_N_FILTER_FAULT:-100}; E2E_PICK_MAX=${E2E_PICK_MAX:-12}
+    N_FAULT=${E2E_N_FAULT:-400}; N_FILTER_FAULT=${E2E_N_FILTER_FAULT:-100}; N_FILTER_LMTP=${E2E_N_FILTER_LMTP:-50}; E2E_PICK_MAX=${E2E_PICK_MAX:-12}
 fi
 BENCH_CONC=4
 
@@ -74,7 +76,7 @@ fi
 case "$MUGAI_BIN" in /*) ;; *) MUGAI_BIN="$E2E_REPO/$MUGAI_BIN" ;; esac
 E2E_CORPUS=${E2E_CORPUS:-testdata/mails}
 case "$E2E_CORPUS" in /*) ;; *) E2E_CORPUS="$E2E_REPO/$E2E_CORPUS" ;; esac
-E2E_RCPTS="benchplain benchmilter load fault probe filter filterfault"
+E2E_RCPTS="benchplain benchmilter load fault probe filter filterfault filterlmtp"
 
 trap e2e_cleanup EXIT
 trap 'e2e_log "interrupted"; t_fail interrupted; summary; exit 130' INT TERM
@@ -93,7 +95,7 @@ command -v "$E2E_PY" >/dev/null || die setup "python3 missing"
 case "$MUGAI_BIN" in *.py) MILTER_RUN="$E2E_PY $MUGAI_BIN" ;; *) MILTER_RUN="$MUGAI_BIN" ;; esac
 
 E2E_WORK=$(mktemp -d "${E2E_TMP:-/tmp}/mugai-e2e.XXXXXX") || die setup "mktemp"
-read -r P_PLAIN P_MILTER P_QUEUED P_FILTER P_REINJECT MILTER_PORT FILTER_PORT <<<"$(e2e_free_ports 7)"
+read -r P_PLAIN P_MILTER P_QUEUED P_FILTER P_REINJECT MILTER_PORT FILTER_PORT P_FILTER_LMTP FILTER_LMTP_PORT <<<"$(e2e_free_ports 9)"
 MILTER_CMD="$MILTER_RUN milter --listen inet:127.0.0.1:$MILTER_PORT"
 MILTER_LOG=$E2E_WORK/log/milter.log
 MAILBASE=$E2E_WORK/mail/lgwan.example
@@ -361,6 +363,26 @@ filter_fault_scenario() {
     fi
 }
 
+# The filter over LMTP: Postfix's lmtp client -> mugai smtp --lmtp -> re-injection.
+filter_lmtp_scenario() {
+    local cmd="$MILTER_RUN smtp --lmtp --listen 127.0.0.1:$FILTER_LMTP_PORT --next-hop 127.0.0.1:$P_REINJECT" pid
+    e2e_log "filter-lmtp: $cmd"
+    # shellcheck disable=SC2086
+    NO_COLOR=1 $cmd >>"$FILTER_LOG" 2>&1 &
+    pid=$!; disown "$pid" 2>/dev/null || true; E2E_PIDS+=("$pid")
+    if e2e_wait_port 127.0.0.1 "$FILTER_LMTP_PORT" 20; then
+        run_batch filterlmtp "$P_FILTER_LMTP" filterlmtp 120 "" -- \
+            --generate "$N_FILTER_LMTP" --seed 29 --concurrency 2 "${CORPUS_ARGS[@]}"
+        e2e_log "filter-lmtp: $BATCH_N mails in $BATCH_SECS s = $(e2e_rate "$BATCH_N" "$BATCH_SECS") mails/s"
+        if grep -q 'postfix/mugailmtp.*status=sent' "$E2E_WORK/log/maillog"; then
+            t_pass "filter-lmtp: Postfix's lmtp client delivered through mugai smtp --lmtp"
+        else t_fail "filter-lmtp" "no status=sent from postfix/mugailmtp in the maillog"; fi
+    else
+        t_fail "filter-lmtp" "mugai smtp --lmtp did not listen on 127.0.0.1:$FILTER_LMTP_PORT"
+    fi
+    e2e_kill_pid "$pid" TERM
+}
+
 if [ "$FILTER_CMD" != skip ]; then
     if filter_start "$P_REINJECT"; then
         t_pass "content filter listening on 127.0.0.1:$FILTER_PORT, next hop 127.0.0.1:$P_REINJECT"
@@ -370,9 +392,10 @@ if [ "$FILTER_CMD" != skip ]; then
         RATE_LINE="$RATE_LINE; content filter $FILTER_N mails in $FILTER_S s = $(e2e_rate "$FILTER_N" "$FILTER_S") mails/s"
         echo "$RATE_LINE" >&2
         if [ "$SELFTEST" = 1 ]; then
-            e2e_log "filter-fault: skipped with --self-test"
+            e2e_log "filter-fault, filter-lmtp: skipped with --self-test"
         else
             filter_fault_scenario
+            [ -z "${E2E_FILTER_CMD:-}" ] && filter_lmtp_scenario
         fi
     else
         t_fail "filter" "content filter did not listen on 127.0.0.1:$FILTER_PORT"
