@@ -283,9 +283,29 @@ async fn run_session<S: Stream>(
                 let mut reader = session.data_reader();
                 conn.read_data(&mut reader, cfg.data_timeout).await?;
                 let size = reader.size();
+                let envelope = session.transaction().clone();
                 match session.data_end(reader) {
                     Err(replies) => {
-                        tracing::warn!(size, "message over the size limit refused");
+                        let (result, code) = match replies.first() {
+                            Some(r) if r.code < 500 => ("tempfail", r.code),
+                            Some(r) => ("rejected", r.code),
+                            None => ("tempfail", 451),
+                        };
+                        let detail = format!(
+                            "{code}: message of {size} bytes is over the limit of {} bytes",
+                            cfg.session.max_message_bytes
+                        );
+                        audit::record(&AuditRecord {
+                            front_end: "smtp",
+                            queue_id: envelope.queue_id(),
+                            client: envelope.client_addr(),
+                            sender: &envelope.sender,
+                            recipients: &envelope.recipients,
+                            result,
+                            detail: &detail,
+                            bytes_in: size,
+                            ..AuditRecord::default()
+                        });
                         for r in &replies {
                             conn.queue(r);
                         }

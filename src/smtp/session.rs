@@ -367,6 +367,11 @@ impl Session {
         matches!(self.state, State::Mail | State::Data | State::Delivering)
     }
 
+    /// The envelope of the transaction in progress (data empty until it is read).
+    pub fn transaction(&self) -> &Transaction {
+        &self.txn
+    }
+
     /// Whether the session waits for message data.
     pub fn reading_data(&self) -> bool {
         self.state == State::Data
