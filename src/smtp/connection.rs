@@ -223,4 +223,102 @@ mod tests {
         drop(wr);
         drop(rd);
     }
+
+    /// The session loop of the server, minus the relay (every message is "delivered").
+    async fn drive(chunks: Vec<Vec<u8>>) -> (Vec<u8>, Vec<Vec<u8>>) {
+        use super::super::session::{Action, Delivery, MAX_COMMAND_LINE, Session, SessionConfig};
+        let (client, server) = tokio::io::duplex(1 << 20);
+        let (mut rd, mut wr) = tokio::io::split(client);
+        let writer = tokio::spawn(async move {
+            for c in chunks {
+                wr.write_all(&c).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            wr
+        });
+        let t = Duration::from_secs(5);
+        let mut conn = Connection::new(server);
+        let mut s = Session::new(SessionConfig::default());
+        let mut messages = Vec::new();
+        conn.queue(&s.greeting());
+        while let Ok(line) = conn.read_line(MAX_COMMAND_LINE, t).await {
+            let action = match line {
+                Line::TooLong => s.line_too_long(),
+                Line::Command(l) => s.command(&l),
+            };
+            match action {
+                Action::Reply(r) => conn.queue(&r),
+                Action::Close(r) => {
+                    conn.queue(&r);
+                    conn.flush().await.unwrap();
+                    break;
+                }
+                Action::ReadData(r) => {
+                    conn.queue(&r);
+                    let mut reader = s.data_reader();
+                    conn.read_data(&mut reader, t).await.unwrap();
+                    match s.data_end(reader) {
+                        Ok(txn) => {
+                            messages.push(txn.data);
+                            for r in s.delivered(&Delivery::Accepted("ok".into())) {
+                                conn.queue(&r);
+                            }
+                        }
+                        Err(replies) => replies.iter().for_each(|r| conn.queue(r)),
+                    }
+                }
+            }
+        }
+        drop(conn);
+        let _wr = writer.await.unwrap();
+        let mut out = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut rd, &mut out)
+            .await
+            .unwrap();
+        (out, messages)
+    }
+
+    proptest::proptest! {
+        /// A pipelined client may split its bytes anywhere: the replies (in order) and the
+        /// message received are always the same.
+        #[test]
+        fn pipelined_input_split_anywhere(
+            lines in proptest::collection::vec("[.a-z ]{0,10}", 0..12),
+            cuts in proptest::collection::vec(0usize..400, 0..8),
+        ) {
+            let mut message = Vec::new();
+            let mut wire = b"EHLO a\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nRCPT TO:<e@d.example>\r\nDATA\r\n".to_vec();
+            for l in &lines {
+                message.extend_from_slice(l.as_bytes());
+                message.extend_from_slice(b"\r\n");
+                if l.starts_with('.') {
+                    wire.push(b'.');
+                }
+                wire.extend_from_slice(l.as_bytes());
+                wire.extend_from_slice(b"\r\n");
+            }
+            wire.extend_from_slice(b".\r\nNOOP\r\nQUIT\r\n");
+            let mut points: Vec<usize> = cuts.into_iter().map(|c| c.min(wire.len())).collect();
+            points.sort();
+            points.dedup();
+            let mut chunks = Vec::new();
+            let mut from = 0;
+            for p in points.into_iter().chain([wire.len()]) {
+                if p > from {
+                    chunks.push(wire[from..p].to_vec());
+                    from = p;
+                }
+            }
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let (out, messages) = rt.block_on(drive(chunks));
+            let out = String::from_utf8(out).unwrap();
+            let codes: Vec<&str> = out
+                .lines()
+                .filter(|l| l.as_bytes().get(3) != Some(&b'-'))
+                .map(|l| &l[..3])
+                .collect();
+            proptest::prop_assert_eq!(codes, ["220", "250", "250", "250", "250", "354", "250", "250", "221"]);
+            proptest::prop_assert_eq!(messages, vec![message]);
+        }
+    }
 }
