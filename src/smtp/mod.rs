@@ -10,6 +10,12 @@
 //! relayed (bypass lists aside, as in the milter). There is no SMTP deadline after the
 //! queue, so heavy mail (large HTML, big archives) is at home here.
 //!
+//! Limits: message size (the policy's `limits.max_message_bytes`, advertised with `SIZE`),
+//! recipients per message, command line length ([`session::MAX_COMMAND_LINE`]), errors per
+//! connection, command and data time-outs, connections at once, messages sanitised at
+//! once. Data lines are not limited one by one (Postfix's smtp client already folds them at
+//! `smtp_line_length_limit`; the sanitiser rewraps every line), only the whole message.
+//!
 //! The layout follows tokio-rs/mini-redis:
 //!
 //! - [`connection`]: buffering, line and data reading, pipelined replies, time-outs.
