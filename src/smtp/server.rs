@@ -7,7 +7,7 @@
 //! - **Fail closed**: `250` only after the next hop said `250`. Next hop down, a time-out,
 //!   a 4xx, a sanitiser error, panic or time-out: `451`, Postfix keeps the mail and retries.
 //!   A 5xx from the next hop is passed back. A panic anywhere in the delivery is a `451`.
-//! - Envelope allow-lists ([`Bypass`](crate::policy::Bypass)): the original is relayed
+//! - Envelope allow-lists ([`Bypass`]): the original is relayed
 //!   untouched, logged as `bypassed`. Everything else: only the sanitised message is
 //!   relayed, never the original.
 //! - Graceful shutdown: the future given to [`Bound::run`] stops the listener; idle
