@@ -700,3 +700,38 @@ async fn next_hop_connections_are_reused() {
     );
     f.stop().await;
 }
+
+#[tokio::test]
+async fn international_and_quoted_addresses_reach_the_next_hop_unchanged() {
+    let hop = NextHop::start().await;
+    let f = filter(hop.port).await;
+    let (mut c, _) = Client::connect(f.port).await;
+    let r = c
+        .mail(
+            "送信者@例え.jp",
+            &[
+                "受信者@lgwan.example",
+                "\"quoted local\"@lgwan.example",
+                "a.b+c@lgwan.example",
+            ],
+            b"Subject: x\r\n\r\nhi\r\n",
+        )
+        .await;
+    assert!(r.starts_with("250"), "{r}");
+    let got = hop.received();
+    assert_eq!(got[0].from, "送信者@例え.jp");
+    assert_eq!(
+        got[0].rcpts,
+        [
+            "受信者@lgwan.example",
+            "\"quoted local\"@lgwan.example",
+            "a.b+c@lgwan.example"
+        ]
+    );
+    assert!(
+        got[0].mail_params.contains("SMTPUTF8"),
+        "{}",
+        got[0].mail_params
+    );
+    f.stop().await;
+}

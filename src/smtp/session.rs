@@ -329,6 +329,35 @@ fn xtext_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The address as it goes on the wire: `smtp-proto` removes the quotes of a quoted local
+/// part (`"a b"@x` arrives as `a b@x`); they are put back when the local part is not a
+/// dot-atom, so that the next hop gets exactly the address Postfix sent.
+fn wire_form(addr: &str) -> String {
+    let Some((local, domain)) = addr.rsplit_once('@') else {
+        return addr.to_string();
+    };
+    let atext =
+        |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || !c.is_ascii();
+    let dot_atom = !local.is_empty()
+        && local
+            .split('.')
+            .all(|w| !w.is_empty() && w.chars().all(atext));
+    if dot_atom {
+        return addr.to_string();
+    }
+    let mut out = String::with_capacity(addr.len() + 4);
+    out.push('"');
+    for c in local.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push_str("\"@");
+    out.push_str(domain);
+    out
+}
+
 /// Whether lettre (the relay) can send to / from this address.
 fn address_ok(addr: &str) -> bool {
     addr.parse::<lettre::Address>().is_ok()
@@ -545,7 +574,7 @@ impl Session {
                 if self.in_transaction() {
                     return self.error(Reply::new(503, "5.5.1", "Nested MAIL command"));
                 }
-                let sender = from.address.to_string();
+                let sender = wire_form(&from.address);
                 if !sender.is_empty() && !address_ok(&sender) {
                     return self.error(Reply::new(553, "5.1.7", "Bad sender address syntax"));
                 }
@@ -579,7 +608,7 @@ impl Session {
                 if self.txn.recipients.len() >= self.config.max_recipients {
                     return Action::Reply(Reply::new(452, "4.5.3", "Too many recipients"));
                 }
-                let rcpt = to.address.to_string();
+                let rcpt = wire_form(&to.address);
                 if !address_ok(&rcpt) {
                     return self.error(Reply::new(553, "5.1.3", "Bad recipient address syntax"));
                 }
@@ -852,6 +881,37 @@ mod tests {
         let e = s.data_end(r).unwrap_err();
         assert_eq!(e[0].code, 452);
         assert!(!s.in_transaction());
+    }
+
+    #[test]
+    fn addresses_keep_their_wire_form() {
+        assert_eq!(wire_form("a.b@x"), "a.b@x");
+        assert_eq!(wire_form("a b@x"), "\"a b\"@x");
+        assert_eq!(wire_form("a..b@x"), "\"a..b\"@x");
+        assert_eq!(wire_form("a@b@x"), "\"a@b\"@x");
+        assert_eq!(wire_form("a\"b@x"), "\"a\\\"b\"@x");
+        assert_eq!(wire_form("送信者@例え.jp"), "送信者@例え.jp");
+        assert_eq!(wire_form(""), "");
+    }
+
+    #[test]
+    fn international_addresses() {
+        let mut s = Session::new(SessionConfig::default());
+        assert_eq!(run(&mut s, "EHLO x"), 250);
+        assert_eq!(run(&mut s, "MAIL FROM:<送信者@例え.jp> SMTPUTF8"), 250);
+        assert_eq!(run(&mut s, "RCPT TO:<受信者@lgwan.example>"), 250);
+        assert_eq!(run(&mut s, "RCPT TO:<\"quoted local\"@lgwan.example>"), 250);
+        // Address literals are refused by smtp-proto's parser (a known limitation).
+        assert_eq!(run(&mut s, "RCPT TO:<user+tag@[192.0.2.1]>"), 553);
+        assert_eq!(run(&mut s, "DATA"), 354);
+        let mut r = s.data_reader();
+        r.feed(b".\r\n");
+        let txn = s.data_end(r).unwrap();
+        assert_eq!(txn.sender, "送信者@例え.jp");
+        assert_eq!(
+            txn.recipients,
+            ["受信者@lgwan.example", "\"quoted local\"@lgwan.example",]
+        );
     }
 
     #[test]
