@@ -22,6 +22,7 @@
 pub mod audit;
 pub mod batch;
 pub mod error;
+pub mod frontend;
 pub mod inspect;
 pub mod milter;
 pub mod outcome;
@@ -33,6 +34,7 @@ pub mod rebuild;
 pub mod render;
 pub mod report;
 pub mod sanitize;
+pub mod smtp;
 
 pub use error::{Error, Result};
 pub use outcome::{HeaderEdit, Outcome};

@@ -26,6 +26,8 @@ enum Command {
     Batch(cli::batch::BatchArgs),
     /// Run the Postfix/Sendmail milter that sanitises every mail.
     Milter(cli::milter::MilterArgs),
+    /// Run the SMTP/LMTP after-queue content filter (Postfix `content_filter`).
+    Smtp(cli::smtp::SmtpArgs),
     /// List, show, release and purge quarantined originals.
     Quarantine(cli::quarantine::QuarantineArgs),
 }
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Command::Sanitize(args) => cli::sanitize::run(args),
         Command::Batch(args) => cli::batch::run(args),
         Command::Milter(args) => cli::milter::run(args),
+        Command::Smtp(args) => cli::smtp::run(args),
         Command::Quarantine(args) => cli::quarantine::run(args),
     };
     match result {

@@ -98,3 +98,29 @@ fn default_config_round_trips() {
         mugai::Policy::default()
     );
 }
+
+#[test]
+fn smtp_check_prints_the_configuration() {
+    let out = mugai()
+        .args([
+            "smtp",
+            "--check",
+            "--lmtp",
+            "--listen",
+            "127.0.0.1:10025",
+            "--forward",
+            "127.0.0.1:10026",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("listen: 127.0.0.1:10025 (LMTP)"), "{text}");
+    assert!(text.contains("next hop: 127.0.0.1:10026"), "{text}");
+    let bad = mugai()
+        .args(["smtp", "--check", "--next-hop", "nowhere"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("bad next hop"));
+}

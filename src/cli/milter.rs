@@ -93,7 +93,7 @@ pub fn run(args: MilterArgs) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(async move {
         let bound = server.bind().await?;
-        bound.run(shutdown_signal()).await?;
+        bound.run(super::shutdown_signal()).await?;
         anyhow::Ok(())
     });
     // A sanitiser thread stuck past its time-out (its message was answered TEMPFAIL) must
@@ -101,21 +101,4 @@ pub fn run(args: MilterArgs) -> anyhow::Result<ExitCode> {
     runtime.shutdown_timeout(Duration::from_secs(2));
     result?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Completes on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch SIGTERM; only SIGINT stops the milter");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
-    }
 }

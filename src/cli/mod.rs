@@ -4,6 +4,7 @@ pub mod batch;
 pub mod milter;
 pub mod quarantine;
 pub mod sanitize;
+pub mod smtp;
 
 use std::path::Path;
 
@@ -36,5 +37,22 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy, mugai::Error> {
     match path {
         Some(p) => Policy::from_file(p),
         None => Ok(Policy::default()),
+    }
+}
+
+/// Completes on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGTERM; only SIGINT stops mugai");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
     }
 }

@@ -12,7 +12,6 @@
 //!   [`ServerConfig::shutdown_grace`].
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,39 +20,17 @@ use std::time::{Duration, Instant};
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::{Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 use tracing::Instrument;
 
 use super::codec::{Command, Frame, MAX_FRAME_LEN, Response};
 use super::session::{Finished, Pending, Session, SessionConfig, Step, Verdict};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::outcome::Outcome;
+use crate::frontend::{Connections, Job, Sanitizing};
 use crate::policy::Policy;
-use crate::quarantine::{Quarantine, QuarantineMeta};
-use crate::sanitize::Sanitizer;
 
-/// What turns a message into an [`Outcome`]: the [`Sanitizer`], or a stand-in in tests.
-pub trait Engine: Send + Sync + 'static {
-    /// Sanitises one message.
-    fn sanitize(&self, message: &[u8]) -> Result<Outcome>;
-}
-
-impl Engine for Sanitizer {
-    fn sanitize(&self, message: &[u8]) -> Result<Outcome> {
-        Sanitizer::sanitize(self, message)
-    }
-}
-
-impl<F> Engine for F
-where
-    F: Fn(&[u8]) -> Result<Outcome> + Send + Sync + 'static,
-{
-    fn sanitize(&self, message: &[u8]) -> Result<Outcome> {
-        self(message)
-    }
-}
+pub use crate::frontend::Engine;
 
 /// Where to listen, in Postfix's milter socket syntax.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,9 +150,7 @@ impl ServerConfig {
             listen,
             socket_mode: 0o660,
             socket_owner: (None, None),
-            max_concurrent: std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2),
+            max_concurrent: crate::frontend::default_concurrency(),
             sanitize_timeout: Duration::from_secs(120),
             idle_timeout: Duration::from_secs(600),
             progress_interval: Duration::from_secs(10),
@@ -188,9 +163,7 @@ impl ServerConfig {
 struct Inner {
     config: ServerConfig,
     session: SessionConfig,
-    engine: Arc<dyn Engine>,
-    quarantine: Option<Quarantine>,
-    permits: Arc<Semaphore>,
+    sanitizing: Sanitizing,
 }
 
 /// The milter server, before it is bound.
@@ -229,19 +202,17 @@ impl std::fmt::Debug for Bound {
 impl MilterServer {
     /// A server for `policy` that sanitises with `engine`.
     pub fn new(config: ServerConfig, policy: &Policy, engine: Arc<dyn Engine>) -> Self {
-        let quarantine = if policy.quarantine.dir.as_os_str().is_empty() {
-            None
-        } else {
-            Some(Quarantine::new(policy.quarantine.dir.clone()))
-        };
-        let permits = Arc::new(Semaphore::new(config.max_concurrent.max(1)));
+        let sanitizing = Sanitizing::new(
+            policy,
+            engine,
+            config.max_concurrent,
+            config.sanitize_timeout,
+        );
         MilterServer {
             inner: Inner {
                 config,
                 session: SessionConfig::from_policy(policy),
-                engine,
-                quarantine,
-                permits,
+                sanitizing,
             },
             policy_name: policy.name.clone(),
         }
@@ -295,7 +266,7 @@ impl MilterServer {
             policy = %self.policy_name,
             max_concurrent = self.inner.config.max_concurrent,
             max_message_bytes = self.inner.session.max_message_bytes,
-            quarantine = %self.inner.quarantine.as_ref().map(|q| q.dir().display().to_string()).unwrap_or_else(|| "off".into()),
+            quarantine = %self.inner.sanitizing.quarantine().map(|q| q.dir().display().to_string()).unwrap_or_else(|| "off".into()),
             "mugai milter listening on {local} with policy `{}`",
             self.policy_name
         );
@@ -316,34 +287,25 @@ impl Bound {
     /// Serves until `shutdown` completes, then stops accepting, closes idle connections,
     /// gives messages in flight [`ServerConfig::shutdown_grace`] to finish, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
-        let (tx, rx) = watch::channel(false);
-        let mut tasks = JoinSet::new();
-        let mut next_id: u64 = 0;
+        let mut conns = Connections::new("milter");
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 _ = &mut shutdown => break,
-                Some(res) = tasks.join_next(), if !tasks.is_empty() => {
-                    if let Err(e) = res {
-                        tracing::error!(error = %e, "milter connection task failed");
-                    }
-                }
+                _ = conns.reap() => {}
                 accepted = accept(&self.listener) => match accepted {
                     Ok((conn, peer)) => {
-                        next_id += 1;
                         let inner = self.inner.clone();
-                        let rx = rx.clone();
-                        let id = next_id;
+                        let flag = conns.shutdown_flag();
+                        let span = tracing::info_span!("milter", conn = conns.next_id(), peer = %peer);
                         match conn {
                             Conn::Tcp(s) => {
                                 let _ = s.set_nodelay(true);
                                 s.ack_now();
-                                let span = tracing::info_span!("milter", conn = id, peer = %peer);
-                                tasks.spawn(connection(s, inner, rx).instrument(span));
+                                conns.spawn(connection(s, inner, flag).instrument(span));
                             }
                             Conn::Unix(s) => {
-                                let span = tracing::info_span!("milter", conn = id, peer = %peer);
-                                tasks.spawn(connection(s, inner, rx).instrument(span));
+                                conns.spawn(connection(s, inner, flag).instrument(span));
                             }
                         }
                     }
@@ -361,23 +323,7 @@ impl Bound {
             let _ = std::fs::remove_file(path);
         }
         drop(listener);
-        let _ = tx.send(true);
-        let grace = inner.config.shutdown_grace;
-        tracing::info!(
-            connections = tasks.len(),
-            "shutting down: no new connections, finishing messages in flight (at most {grace:?})"
-        );
-        let drained =
-            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
-        if drained.is_err() {
-            tracing::warn!(
-                connections = tasks.len(),
-                "shutdown grace time over, closing the remaining connections"
-            );
-            tasks.abort_all();
-            while tasks.join_next().await.is_some() {}
-        }
-        tracing::info!("mugai milter stopped");
+        conns.shutdown(inner.config.shutdown_grace).await;
         Ok(())
     }
 }
@@ -555,19 +501,9 @@ where
     }
 }
 
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
-    }
-}
-
-/// Sanitises one message off the reactor, keeping the MTA informed; returns the verdict,
-/// the quarantine id and when the work started. Only an I/O error towards the MTA is an
-/// `Err`.
+/// Sanitises one message off the reactor (see [`Sanitizing`]), sending `SMFIR_PROGRESS`
+/// while it waits or runs so that the MTA's timer does not run out; returns the verdict, the
+/// quarantine id and when the work started. Only an I/O error towards the MTA is an `Err`.
 async fn sanitize<S: AsyncWrite + Unpin>(
     inner: &Arc<Inner>,
     pending: Pending,
@@ -575,87 +511,21 @@ async fn sanitize<S: AsyncWrite + Unpin>(
     out: &mut BytesMut,
     progress: bool,
 ) -> std::io::Result<(Verdict, Option<String>, Instant)> {
-    let started = Instant::now();
-    let deadline = tokio::time::Instant::from_std(started + inner.config.sanitize_timeout);
-    let interval = inner.config.progress_interval;
-    let timed_out = || {
-        Verdict::Failed(format!(
-            "sanitising took longer than {:?}",
-            inner.config.sanitize_timeout
-        ))
-    };
-
-    // Wait for a slot (backpressure), telling the MTA we are alive.
-    let permit = loop {
-        tokio::select! {
-            p = inner.permits.clone().acquire_owned() => match p {
-                Ok(p) => break p,
-                Err(_) => return Ok((Verdict::Failed("server shutting down".into()), None, started)),
-            },
-            _ = tokio::time::sleep(interval), if progress => {
-                write_replies(stream, out, &[Response::Progress]).await?;
-            }
-            _ = tokio::time::sleep_until(deadline) => return Ok((timed_out(), None, started)),
-        }
-    };
-
-    let engine = inner.engine.clone();
-    let quarantine = inner.quarantine.clone();
     let Pending { message, envelope } = pending;
-    let mut handle = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| engine.sanitize(&message)));
-        match result {
-            Err(p) => (
-                Verdict::Failed(format!("sanitiser panicked: {}", panic_text(&*p))),
-                None,
-            ),
-            Ok(Err(Error::Rejected { reason })) => (Verdict::Rejected(reason), None),
-            Ok(Err(e)) => (Verdict::Failed(e.to_string()), None),
-            Ok(Ok(outcome)) => {
-                let Some(q) = quarantine else {
-                    return (Verdict::Sanitized(Box::new(outcome)), None);
-                };
-                let mut meta = QuarantineMeta::from_report(&outcome.report, message.len());
-                meta.front_end = "milter".into();
-                meta.queue_id = envelope.queue_id.clone();
-                meta.sender = envelope.sender.clone();
-                meta.recipients = envelope.recipients.clone();
-                if meta.message_id.is_none() {
-                    meta.message_id = envelope.message_id.clone();
-                }
-                let store = std::panic::catch_unwind(AssertUnwindSafe(|| q.store(&message, &meta)));
-                match store {
-                    Ok(Ok(_)) => (Verdict::Sanitized(Box::new(outcome)), Some(meta.id)),
-                    Ok(Err(e)) => (
-                        Verdict::Failed(format!("cannot quarantine the original: {e}")),
-                        None,
-                    ),
-                    Err(p) => (
-                        Verdict::Failed(format!("quarantine panicked: {}", panic_text(&*p))),
-                        None,
-                    ),
-                }
-            }
-        }
-    });
-
+    let job = Job {
+        message,
+        front_end: "milter",
+        queue_id: envelope.queue_id,
+        sender: envelope.sender,
+        recipients: envelope.recipients,
+        message_id: envelope.message_id,
+    };
+    let interval = progress.then_some(inner.config.progress_interval);
+    let mut flight = inner.sanitizing.start(job);
     loop {
-        tokio::select! {
-            joined = &mut handle => {
-                return Ok(match joined {
-                    Ok((verdict, qid)) => (verdict, qid, started),
-                    Err(e) => (Verdict::Failed(format!("sanitiser task failed: {e}")), None, started),
-                });
-            }
-            _ = tokio::time::sleep(interval), if progress => {
-                write_replies(stream, out, &[Response::Progress]).await?;
-            }
-            _ = tokio::time::sleep_until(deadline) => {
-                // The blocking task cannot be cancelled; it keeps its permit until it ends,
-                // so a stuck sanitiser still counts against the concurrency limit.
-                return Ok((timed_out(), None, started));
-            }
+        match flight.next(interval).await {
+            Some(done) => return Ok((done.verdict, done.quarantine_id, done.started)),
+            None => write_replies(stream, out, &[Response::Progress]).await?,
         }
     }
 }

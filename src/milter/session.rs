@@ -161,16 +161,7 @@ pub enum Step {
     },
 }
 
-/// The result of sanitising a [`Pending`] message.
-#[derive(Debug)]
-pub enum Verdict {
-    /// Sanitised successfully.
-    Sanitized(Box<Outcome>),
-    /// The policy refuses the message (a limit with `on_limit = "reject"`).
-    Rejected(String),
-    /// Anything else: an error, a panic, a time-out, a quarantine write that failed.
-    Failed(String),
-}
+pub use crate::frontend::Verdict;
 
 /// What was agreed in `SMFIC_OPTNEG`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

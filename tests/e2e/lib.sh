@@ -112,6 +112,8 @@ e2e_kill_pid() { # pid [signal]
 #              i.e. mail is queued first, then Postfix's own smtp client
 #              relays it through the milter smtpd and retries 4xx itself
 #   P_FILTER   smtpd, content_filter=mugai:[127.0.0.1]:FILTER (mode filter)
+#   P_FILTER_LMTP smtpd, content_filter=mugailmtp:inet:127.0.0.1:FILTER_LMTP
+#              (the content filter over LMTP)
 #   P_REINJECT re-injection smtpd for the content filter, -o content_filter=
 # Mailboxes: lgwan.example/<localpart>/ (Maildir) for user, sender (the
 # envelope sender: bounces land there and count as failures) and every name
@@ -199,12 +201,22 @@ EOF
   -o content_filter=milterhop:[127.0.0.1]:$P_MILTER
 127.0.0.1:$P_FILTER   inet n - n - - smtpd
   -o content_filter=mugai:[127.0.0.1]:$FILTER_PORT
+127.0.0.1:$P_FILTER_LMTP inet n - n - - smtpd
+  -o content_filter=mugailmtp:inet:127.0.0.1:$FILTER_LMTP_PORT
 127.0.0.1:$P_REINJECT inet n - n - - smtpd
+  -o syslog_name=postfix/mugai-reinject
   -o content_filter=
   -o smtpd_milters=
   -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters
+  -o smtpd_helo_restrictions=
+  -o smtpd_client_restrictions=
+  -o smtpd_sender_restrictions=
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o smtpd_data_restrictions=
   -o mynetworks=127.0.0.0/8
   -o smtpd_authorized_xforward_hosts=127.0.0.0/8
+  -o smtpd_tls_security_level=none
 pickup    unix  n - n 60   1 pickup
 cleanup   unix  n - n -    0 cleanup
 qmgr      unix  n - n 300  1 qmgr
@@ -232,11 +244,20 @@ postlog   unix-dgram n - n - 1 postlogd
 milterhop unix  - - n -    8 smtp
   -o syslog_name=postfix/milterhop
   -o smtp_connection_cache_on_demand=no
-# after-queue content filter (mode filter; needs 'mugai smtp' on FILTER_PORT)
+# after-queue content filter (mode filter; mugai smtp on FILTER_PORT).
+# These lines and the re-injection smtpd above are those of
+# docs/postfix-content-filter.md (ports aside): keep them in step.
 mugai     unix  - - n -    4 smtp
   -o syslog_name=postfix/mugai
   -o smtp_send_xforward_command=yes
   -o smtp_data_done_timeout=300s
+  -o disable_mime_output_conversion=yes
+  -o smtp_tls_security_level=none
+# the same over LMTP (mugai smtp --lmtp on FILTER_LMTP_PORT)
+mugailmtp unix  - - n -    4 lmtp
+  -o syslog_name=postfix/mugailmtp
+  -o lmtp_send_xforward_command=yes
+  -o lmtp_data_done_timeout=300s
   -o disable_mime_output_conversion=yes
 EOF
     # Queue directories + ownership as the package would set them up.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real-Postfix end-to-end test for `mugai milter`.
+# Real-Postfix end-to-end test for `mugai milter` and `mugai smtp`.
 #
 # usage: tests/e2e/postfix.sh [--quick] [--self-test]
 #   env MUGAI_BIN       mugai binary (default: target/release/mugai)
@@ -7,7 +7,9 @@
 #       E2E_PICK        space-separated corpus names (without .eml) to send,
 #                       or "all" (default: a handful, see DEFAULT_PICKS)
 #       E2E_FILTER_CMD  after-queue filter command, {listen}/{forward} are
-#                       replaced by 127.0.0.1:PORTs (filter scenario)
+#                       replaced by 127.0.0.1:PORTs (filter scenarios); default
+#                       "$MUGAI_BIN smtp --listen {listen} --next-hop {forward}",
+#                       "skip" skips them
 #       E2E_KEEP=1      keep the temp dir (logs, Maildirs) after the run
 #       E2E_KEEP_ON_FAIL=1  keep it only when something failed
 #   --quick      smaller load (for developers); the full run is what CI uses
@@ -27,9 +29,15 @@
 #                 (milter_default_action=tempfail), the relay must defer (not
 #                 deliver, not bounce); milter restarted, postqueue -f: every
 #                 mail delivered exactly once and sanitised
-#   filter        after-queue content_filter (Postfix smtp -> filter ->
-#                 re-injection smtpd): runs with E2E_FILTER_CMD (or
-#                 --self-test); otherwise only configured and `postfix check`ed
+#   filter        after-queue content_filter (Postfix smtp -> mugai smtp ->
+#                 re-injection smtpd): the bench mails, all sanitised; mails/s
+#                 (printed with plain and milter in one line)
+#   filter-fault  next hop down: mugai smtp answers 451, Postfix keeps the
+#                 mail queued; then mugai smtp itself killed while more mail
+#                 arrives; filter back, postqueue -f: every mail delivered
+#                 exactly once and sanitised
+#   filter-lmtp   the same filter over LMTP (Postfix lmtp client ->
+#                 mugai smtp --lmtp): all delivered, all sanitised
 # Last line: "e2e: N passed, M failed"; exit 0 iff M = 0.
 # shellcheck disable=SC2034  # E2E_RCPTS, loop counters: used by lib.sh / as timers
 set -u -o pipefail
@@ -45,17 +53,17 @@ for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
         --self-test) SELFTEST=1 ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done
 
 if [ "$QUICK" = 1 ]; then
     N_BENCH=${E2E_N_BENCH:-100}; LOAD_SENDERS=${E2E_LOAD_SENDERS:-8}; LOAD_EACH=${E2E_LOAD_EACH:-25}
-    N_FAULT=${E2E_N_FAULT:-120}; N_FILTER=${E2E_N_FILTER:-50}; E2E_PICK_MAX=${E2E_PICK_MAX:-5}
+    N_FAULT=${E2E_N_FAULT:-120}; N_FILTER_FAULT=${E2E_N_FILTER_FAULT:-40}; N_FILTER_LMTP=${E2E_N_FILTER_LMTP:-20}; E2E_PICK_MAX=${E2E_PICK_MAX:-5}
 else
     N_BENCH=${E2E_N_BENCH:-400}; LOAD_SENDERS=${E2E_LOAD_SENDERS:-8}; LOAD_EACH=${E2E_LOAD_EACH:-200}
-    N_FAULT=${E2E_N_FAULT:-400}; N_FILTER=${E2E_N_FILTER:-200}; E2E_PICK_MAX=${E2E_PICK_MAX:-12}
+    N_FAULT=${E2E_N_FAULT:-400}; N_FILTER_FAULT=${E2E_N_FILTER_FAULT:-100}; N_FILTER_LMTP=${E2E_N_FILTER_LMTP:-50}; E2E_PICK_MAX=${E2E_PICK_MAX:-12}
 fi
 BENCH_CONC=4
 
@@ -68,7 +76,7 @@ fi
 case "$MUGAI_BIN" in /*) ;; *) MUGAI_BIN="$E2E_REPO/$MUGAI_BIN" ;; esac
 E2E_CORPUS=${E2E_CORPUS:-testdata/mails}
 case "$E2E_CORPUS" in /*) ;; *) E2E_CORPUS="$E2E_REPO/$E2E_CORPUS" ;; esac
-E2E_RCPTS="benchplain benchmilter load fault probe filter"
+E2E_RCPTS="benchplain benchmilter load fault probe filter filterfault filterlmtp"
 
 trap e2e_cleanup EXIT
 trap 'e2e_log "interrupted"; t_fail interrupted; summary; exit 130' INT TERM
@@ -87,7 +95,7 @@ command -v "$E2E_PY" >/dev/null || die setup "python3 missing"
 case "$MUGAI_BIN" in *.py) MILTER_RUN="$E2E_PY $MUGAI_BIN" ;; *) MILTER_RUN="$MUGAI_BIN" ;; esac
 
 E2E_WORK=$(mktemp -d "${E2E_TMP:-/tmp}/mugai-e2e.XXXXXX") || die setup "mktemp"
-read -r P_PLAIN P_MILTER P_QUEUED P_FILTER P_REINJECT MILTER_PORT FILTER_PORT <<<"$(e2e_free_ports 7)"
+read -r P_PLAIN P_MILTER P_QUEUED P_FILTER P_REINJECT MILTER_PORT FILTER_PORT P_FILTER_LMTP FILTER_LMTP_PORT <<<"$(e2e_free_ports 9)"
 MILTER_CMD="$MILTER_RUN milter --listen inet:127.0.0.1:$MILTER_PORT"
 MILTER_LOG=$E2E_WORK/log/milter.log
 MAILBASE=$E2E_WORK/mail/lgwan.example
@@ -277,28 +285,127 @@ fault_scenario() {
 fault_scenario
 
 # --- filter mode: after-queue content filter ------------------------------------------
-# Runs only with a filter command: --self-test uses fake_milter.py smtp; for
-# the real thing set E2E_FILTER_CMD, with {listen} and {forward} placeholders,
-# e.g. E2E_FILTER_CMD='target/release/mugai smtp --listen {listen} --forward {forward}'
-FILTER_CMD=${E2E_FILTER_CMD:-}
+# `mugai smtp` behind content_filter=mugai:[127.0.0.1]:FILTER, re-injecting into the
+# re-injection smtpd (the lines of docs/postfix-content-filter.md). E2E_FILTER_CMD
+# overrides the command ({listen} and {forward} are replaced by 127.0.0.1:PORTs);
+# E2E_FILTER_CMD=skip skips the scenario. --self-test uses fake_milter.py smtp.
+DEFAULT_FILTER_CMD="$MILTER_RUN smtp --listen {listen} --next-hop {forward}"
+FILTER_CMD=${E2E_FILTER_CMD:-$DEFAULT_FILTER_CMD}
 [ "$SELFTEST" = 1 ] && FILTER_CMD="$E2E_PY $HERE/fake_milter.py smtp --listen {listen} --forward {forward}"
-if [ -n "$FILTER_CMD" ]; then
-    FILTER_CMD=${FILTER_CMD//\{listen\}/127.0.0.1:$FILTER_PORT}
-    FILTER_CMD=${FILTER_CMD//\{forward\}/127.0.0.1:$P_REINJECT}
-    e2e_log "filter: $FILTER_CMD"
+FILTER_LOG=$E2E_WORK/log/filter.log
+FILTER_PID=""
+# filter_start NEXT_HOP_PORT: start the filter relaying to 127.0.0.1:NEXT_HOP_PORT.
+filter_start() {
+    local cmd=${FILTER_CMD//\{listen\}/127.0.0.1:$FILTER_PORT}
+    cmd=${cmd//\{forward\}/127.0.0.1:$1}
+    e2e_log "filter: $cmd"
     # shellcheck disable=SC2086
-    $FILTER_CMD >>"$E2E_WORK/log/filter.log" 2>&1 &
-    FILTER_PID=$!; E2E_PIDS+=("$FILTER_PID")
-    if e2e_wait_port 127.0.0.1 "$FILTER_PORT" 20; then
+    NO_COLOR=1 $cmd >>"$FILTER_LOG" 2>&1 &
+    FILTER_PID=$!
+    disown "$FILTER_PID" 2>/dev/null || true
+    E2E_PIDS+=("$FILTER_PID")
+    e2e_wait_port 127.0.0.1 "$FILTER_PORT" 20
+}
+filter_stop() { e2e_kill_pid "$FILTER_PID" "${1:-TERM}"; FILTER_PID=""; }
+
+filter_fault_scenario() {
+    local man=$E2E_WORK/filterfault.manifest.jsonl md=$MAILBASE/filterfault i deferred
+    local dead half=$((N_FILTER_FAULT / 2)) rest=$((N_FILTER_FAULT - N_FILTER_FAULT / 2))
+    : >"$man"
+    # Phase 1: the next hop (re-injection smtpd) is down: the filter must answer 451
+    # for every mail and Postfix must keep them queued.
+    dead=$(e2e_free_ports 1)
+    filter_stop
+    filter_start "$dead" || { t_fail "filter-fault: start with the next hop down"; return 1; }
+    if send --port "$P_FILTER" --rcpt filterfault@lgwan.example --manifest "$man" --tag ffault1 \
+            --generate "$half" --seed 19 --concurrency 4 "${CORPUS_ARGS[@]}" \
+            >"$E2E_WORK/ffault1.send.json" 2>"$E2E_WORK/log/ffault1.send.err"; then
+        t_pass "filter-fault: $(wc -l <"$man") mails accepted into the queue while the next hop is down"
+    else t_fail "filter-fault: phase 1 send" "$(cat "$E2E_WORK/ffault1.send.json")"; fi
+    for i in $(seq 1 150); do
+        deferred=$(grep -c 'postfix/mugai.*status=deferred' "$E2E_WORK/log/maillog" 2>/dev/null || true)
+        [ "${deferred:-0}" -ge "$half" ] && break
+        sleep 0.1
+    done
+    # Phase 2: the filter itself is down (killed); more mail arrives.
+    filter_stop KILL
+    if send --port "$P_FILTER" --rcpt filterfault@lgwan.example --manifest "$man" --tag ffault2 \
+            --generate "$rest" --seed 23 --concurrency 4 \
+            >"$E2E_WORK/ffault2.send.json" 2>"$E2E_WORK/log/ffault2.send.err"; then
+        t_pass "filter-fault: $rest more mails accepted into the queue while mugai smtp is down"
+    else t_fail "filter-fault: phase 2 send" "$(cat "$E2E_WORK/ffault2.send.json")"; fi
+    sleep 1
+    local n_man during queued temp451
+    n_man=$(wc -l <"$man")
+    during=$(maildir_count "$md"); queued=$(pf_queue_count)
+    deferred=$(grep -c 'postfix/mugai.*status=deferred' "$E2E_WORK/log/maillog" 2>/dev/null || true)
+    temp451=$(grep -c 'said: 451 4.3.0' "$E2E_WORK/log/maillog" 2>/dev/null || true)
+    e2e_log "filter-fault: while down: $during delivered, $queued queued, $deferred deferral(s), $temp451 answered 451 by mugai"
+    if [ "$during" = 0 ] && [ "$queued" -ge "$n_man" ] && [ "${temp451:-0}" -gt 0 ]; then
+        t_pass "filter-fault: next hop down -> mugai answers 451 ($temp451 times), Postfix keeps all $queued mails queued, 0 delivered"
+    else t_fail "filter-fault: while down" "delivered=$during (want 0) queued=$queued (want >= $n_man) 451s=$temp451"; fi
+    if grep -q 'postfix/mugai.*status=bounced' "$E2E_WORK/log/maillog"; then
+        t_fail "filter-fault: bounces" "$(grep -c 'postfix/mugai.*status=bounced' "$E2E_WORK/log/maillog") mail(s) bounced"
+    fi
+    # Recovery: filter back with the real next hop, flush the queue.
+    filter_start "$P_REINJECT" || { t_fail "filter-fault: restart"; return 1; }
+    local t0 t1
+    t0=$(e2e_now)
+    pf_flush
+    if maildir_wait "$md" "$n_man" 120; then :; else t_fail "filter-fault: delivery after recovery" "not all $n_man delivered"; fi
+    t1=$(e2e_now)
+    e2e_log "filter-fault: after recovery + postqueue -f: $(maildir_count "$md")/$n_man delivered in $(e2e_elapsed "$t0" "$t1") s"
+    if check --maildir "$md" --manifest "$man" --label filter-fault >"$E2E_WORK/filterfault.check.txt" 2>&1; then
+        t_pass "filter-fault: $(tail -1 "$E2E_WORK/filterfault.check.txt")"
+    else
+        sed 's/^/    /' "$E2E_WORK/filterfault.check.txt" >&2
+        t_fail "filter-fault" "check_maildir failed"
+    fi
+}
+
+# The filter over LMTP: Postfix's lmtp client -> mugai smtp --lmtp -> re-injection.
+filter_lmtp_scenario() {
+    local cmd="$MILTER_RUN smtp --lmtp --listen 127.0.0.1:$FILTER_LMTP_PORT --next-hop 127.0.0.1:$P_REINJECT" pid
+    e2e_log "filter-lmtp: $cmd"
+    # shellcheck disable=SC2086
+    NO_COLOR=1 $cmd >>"$FILTER_LOG" 2>&1 &
+    pid=$!; disown "$pid" 2>/dev/null || true; E2E_PIDS+=("$pid")
+    if e2e_wait_port 127.0.0.1 "$FILTER_LMTP_PORT" 20; then
+        run_batch filterlmtp "$P_FILTER_LMTP" filterlmtp 120 "" -- \
+            --generate "$N_FILTER_LMTP" --seed 29 --concurrency 2 "${CORPUS_ARGS[@]}"
+        e2e_log "filter-lmtp: $BATCH_N mails in $BATCH_SECS s = $(e2e_rate "$BATCH_N" "$BATCH_SECS") mails/s"
+        if grep -q 'postfix/mugailmtp.*status=sent' "$E2E_WORK/log/maillog"; then
+            t_pass "filter-lmtp: Postfix's lmtp client delivered through mugai smtp --lmtp"
+        else t_fail "filter-lmtp" "no status=sent from postfix/mugailmtp in the maillog"; fi
+    else
+        t_fail "filter-lmtp" "mugai smtp --lmtp did not listen on 127.0.0.1:$FILTER_LMTP_PORT"
+    fi
+    e2e_kill_pid "$pid" TERM
+}
+
+if [ "$FILTER_CMD" != skip ]; then
+    if filter_start "$P_REINJECT"; then
+        t_pass "content filter listening on 127.0.0.1:$FILTER_PORT, next hop 127.0.0.1:$P_REINJECT"
         run_batch filter "$P_FILTER" filter 300 "" -- \
-            --generate "$N_FILTER" --seed 17 --concurrency "$BENCH_CONC" "${CORPUS_ARGS[@]}"
-        e2e_log "filter: $BATCH_N mails in $BATCH_SECS s = $(e2e_rate "$BATCH_N" "$BATCH_SECS") mails/s"
+            --generate "$N_BENCH" --seed 7 --concurrency "$BENCH_CONC" "${CORPUS_ARGS[@]}"
+        FILTER_N=$BATCH_N FILTER_S=$BATCH_SECS
+        RATE_LINE="$RATE_LINE; content filter $FILTER_N mails in $FILTER_S s = $(e2e_rate "$FILTER_N" "$FILTER_S") mails/s"
+        echo "$RATE_LINE" >&2
+        if [ "$SELFTEST" = 1 ]; then
+            e2e_log "filter-fault, filter-lmtp: skipped with --self-test"
+        else
+            filter_fault_scenario
+            [ -z "${E2E_FILTER_CMD:-}" ] && filter_lmtp_scenario
+        fi
     else
         t_fail "filter" "content filter did not listen on 127.0.0.1:$FILTER_PORT"
     fi
-    e2e_kill_pid "$FILTER_PID" TERM
+    filter_stop TERM
+    if grep -Eqi 'panicked|panic:' "$FILTER_LOG"; then
+        t_fail "filter log" "$(grep -Ei 'panicked|panic:' "$FILTER_LOG" | head -3 | cut -c1-300)"
+    fi
 else
-    e2e_log "filter: SKIP (content_filter=mugai:[127.0.0.1]:$FILTER_PORT on :$P_FILTER and re-injection smtpd :$P_REINJECT are configured; set E2E_FILTER_CMD once 'mugai smtp' exists)"
+    e2e_log "filter: SKIP (E2E_FILTER_CMD=skip)"
 fi
 
 # --- global: no bounces, nothing stuck -----------------------------------------------

@@ -1,0 +1,446 @@
+//! What the network front ends ([`milter`](crate::milter) and [`smtp`](crate::smtp)) share:
+//! the front ends differ only in how bytes arrive and leave.
+//!
+//! - [`Engine`]: what turns a message into an [`Outcome`] (the [`Sanitizer`], or a stand-in
+//!   in tests).
+//! - [`Sanitizing`]: sanitises one finished message off the reactor, in `spawn_blocking`,
+//!   at most `max_concurrent` at once (a semaphore, so a burst of mail waits instead of
+//!   exhausting memory or threads), within a time limit, and stores the original in the
+//!   quarantine when the policy has one. **Fail closed**: an error, a panic, a time-out or a
+//!   quarantine write that fails is a [`Verdict::Failed`], which every front end answers
+//!   with a temporary failure so that the MTA keeps the mail and retries.
+//! - [`Job`]: the message and the envelope facts the quarantine metadata needs.
+//! - [`Connections`]: the connection tasks of a listener and its graceful shutdown (stop
+//!   accepting, tell idle connections to close, give messages in flight a grace time,
+//!   then abort what is left).
+//!
+//! The audit line is [`crate::audit::record`], also shared.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::error::{Error, Result};
+use crate::outcome::Outcome;
+use crate::policy::Policy;
+use crate::quarantine::{Quarantine, QuarantineMeta};
+use crate::sanitize::Sanitizer;
+
+/// What turns a message into an [`Outcome`]: the [`Sanitizer`], or a stand-in in tests.
+pub trait Engine: Send + Sync + 'static {
+    /// Sanitises one message.
+    fn sanitize(&self, message: &[u8]) -> Result<Outcome>;
+}
+
+impl Engine for Sanitizer {
+    fn sanitize(&self, message: &[u8]) -> Result<Outcome> {
+        Sanitizer::sanitize(self, message)
+    }
+}
+
+impl<F> Engine for F
+where
+    F: Fn(&[u8]) -> Result<Outcome> + Send + Sync + 'static,
+{
+    fn sanitize(&self, message: &[u8]) -> Result<Outcome> {
+        self(message)
+    }
+}
+
+/// The result of sanitising one message.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Sanitised successfully.
+    Sanitized(Box<Outcome>),
+    /// The policy refuses the message (a limit with `on_limit = "reject"`).
+    Rejected(String),
+    /// Anything else: an error, a panic, a time-out, a quarantine write that failed.
+    Failed(String),
+}
+
+/// One message to sanitise, with what the quarantine metadata records.
+#[derive(Debug, Clone, Default)]
+pub struct Job {
+    /// The whole message (header fields and body), CRLF line ends.
+    pub message: Vec<u8>,
+    /// Front end name for the quarantine metadata (`milter`, `smtp`).
+    pub front_end: &'static str,
+    /// MTA queue id, if known.
+    pub queue_id: Option<String>,
+    /// Envelope sender (empty for the null sender).
+    pub sender: String,
+    /// Envelope recipients.
+    pub recipients: Vec<String>,
+    /// `Message-ID` seen by the front end (used when the report has none).
+    pub message_id: Option<String>,
+}
+
+/// A sanitised (or failed) [`Job`].
+#[derive(Debug)]
+pub struct Done {
+    /// What became of it.
+    pub verdict: Verdict,
+    /// Quarantine id of the stored original, when it was stored.
+    pub quarantine_id: Option<String>,
+    /// When the work started (queueing for a slot included).
+    pub started: Instant,
+}
+
+/// Sanitising off the reactor, shared by the front ends. Cheap to clone.
+#[derive(Clone)]
+pub struct Sanitizing {
+    engine: Arc<dyn Engine>,
+    quarantine: Option<Quarantine>,
+    permits: Arc<Semaphore>,
+    max_concurrent: usize,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Sanitizing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sanitizing")
+            .field("quarantine", &self.quarantine.as_ref().map(|q| q.dir()))
+            .field("max_concurrent", &self.max_concurrent)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Default number of messages sanitised at once: the number of CPUs.
+pub fn default_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+/// Text of a panic payload.
+pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}
+
+impl Sanitizing {
+    /// Sanitising with `engine` for `policy` (its quarantine directory, if any), at most
+    /// `max_concurrent` messages at once, each answered within `timeout` (queueing
+    /// included).
+    pub fn new(
+        policy: &Policy,
+        engine: Arc<dyn Engine>,
+        max_concurrent: usize,
+        timeout: Duration,
+    ) -> Self {
+        let quarantine = if policy.quarantine.dir.as_os_str().is_empty() {
+            None
+        } else {
+            Some(Quarantine::new(policy.quarantine.dir.clone()))
+        };
+        let max_concurrent = max_concurrent.max(1);
+        Sanitizing {
+            engine,
+            quarantine,
+            permits: Arc::new(Semaphore::new(max_concurrent)),
+            max_concurrent,
+            timeout,
+        }
+    }
+
+    /// The quarantine, when the policy has one.
+    pub fn quarantine(&self) -> Option<&Quarantine> {
+        self.quarantine.as_ref()
+    }
+
+    /// Most messages sanitised at once.
+    pub fn max_concurrent(&self) -> usize {
+        self.max_concurrent
+    }
+
+    /// Sanitises `job` and waits for the result; never fails (failures are
+    /// [`Verdict::Failed`]).
+    pub async fn run(&self, job: Job) -> Done {
+        let mut flight = self.start(job);
+        loop {
+            if let Some(done) = flight.next(None).await {
+                return done;
+            }
+        }
+    }
+
+    /// Starts sanitising `job`; [`InFlight::next`] gives the result, or wakes up every so
+    /// often so that the caller can tell its MTA that it is alive.
+    pub fn start(&self, job: Job) -> InFlight {
+        let started = Instant::now();
+        let permits = self.permits.clone();
+        InFlight {
+            stage: Stage::Queued {
+                job: Some(job),
+                permit: Box::pin(async move { permits.acquire_owned().await }),
+            },
+            engine: self.engine.clone(),
+            quarantine: self.quarantine.clone(),
+            started,
+            deadline: tokio::time::Instant::from_std(started + self.timeout),
+            timeout: self.timeout,
+        }
+    }
+}
+
+type PermitFuture = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = std::result::Result<
+                    tokio::sync::OwnedSemaphorePermit,
+                    tokio::sync::AcquireError,
+                >,
+            > + Send,
+    >,
+>;
+
+enum Stage {
+    Queued {
+        job: Option<Job>,
+        permit: PermitFuture,
+    },
+    Running(tokio::task::JoinHandle<(Verdict, Option<String>)>),
+    Over,
+}
+
+/// A message being sanitised (see [`Sanitizing::start`]).
+pub struct InFlight {
+    stage: Stage,
+    engine: Arc<dyn Engine>,
+    quarantine: Option<Quarantine>,
+    started: Instant,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for InFlight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InFlight")
+            .field("started", &self.started)
+            .finish()
+    }
+}
+
+impl InFlight {
+    fn done(&mut self, verdict: Verdict, quarantine_id: Option<String>) -> Option<Done> {
+        self.stage = Stage::Over;
+        Some(Done {
+            verdict,
+            quarantine_id,
+            started: self.started,
+        })
+    }
+
+    /// Waits for the result. With `tick`, returns `None` when `tick` has passed without a
+    /// result (call again). Called again after a result, it answers
+    /// [`Verdict::Failed`].
+    pub async fn next(&mut self, tick: Option<Duration>) -> Option<Done> {
+        let sleep = tokio::time::sleep(tick.unwrap_or(Duration::from_secs(3600)));
+        tokio::pin!(sleep);
+        let ticking = tick.is_some();
+        loop {
+            match &mut self.stage {
+                Stage::Queued { job, permit } => {
+                    tokio::select! {
+                        p = permit => match p {
+                            Ok(p) => {
+                                let job = job.take().unwrap_or_default();
+                                let engine = self.engine.clone();
+                                let quarantine = self.quarantine.clone();
+                                self.stage = Stage::Running(tokio::task::spawn_blocking(move || {
+                                    let _permit = p;
+                                    sanitize_blocking(&*engine, quarantine.as_ref(), job)
+                                }));
+                            }
+                            Err(_) => return self.done(Verdict::Failed("server shutting down".into()), None),
+                        },
+                        _ = &mut sleep, if ticking => return None,
+                        _ = tokio::time::sleep_until(self.deadline) => return self.timed_out(),
+                    }
+                }
+                Stage::Running(handle) => {
+                    tokio::select! {
+                        joined = handle => return match joined {
+                            Ok((verdict, qid)) => self.done(verdict, qid),
+                            Err(e) => self.done(Verdict::Failed(format!("sanitiser task failed: {e}")), None),
+                        },
+                        _ = &mut sleep, if ticking => return None,
+                        // The blocking task cannot be cancelled; it keeps its permit until
+                        // it ends, so a stuck sanitiser still counts against the limit.
+                        _ = tokio::time::sleep_until(self.deadline) => return self.timed_out(),
+                    }
+                }
+                Stage::Over => {
+                    return self.done(Verdict::Failed("result already taken".into()), None);
+                }
+            }
+        }
+    }
+
+    fn timed_out(&mut self) -> Option<Done> {
+        let why = format!("sanitising took longer than {:?}", self.timeout);
+        self.done(Verdict::Failed(why), None)
+    }
+}
+
+/// The blocking part: sanitise, catching panics, then quarantine the original.
+fn sanitize_blocking(
+    engine: &dyn Engine,
+    quarantine: Option<&Quarantine>,
+    job: Job,
+) -> (Verdict, Option<String>) {
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| engine.sanitize(&job.message)));
+    let outcome = match result {
+        Err(p) => {
+            return (
+                Verdict::Failed(format!("sanitiser panicked: {}", panic_text(&*p))),
+                None,
+            );
+        }
+        Ok(Err(Error::Rejected { reason })) => return (Verdict::Rejected(reason), None),
+        Ok(Err(e)) => return (Verdict::Failed(e.to_string()), None),
+        Ok(Ok(outcome)) => outcome,
+    };
+    let Some(q) = quarantine else {
+        return (Verdict::Sanitized(Box::new(outcome)), None);
+    };
+    let mut meta = QuarantineMeta::from_report(&outcome.report, job.message.len());
+    meta.front_end = job.front_end.into();
+    meta.queue_id = job.queue_id;
+    meta.sender = job.sender;
+    meta.recipients = job.recipients;
+    if meta.message_id.is_none() {
+        meta.message_id = job.message_id;
+    }
+    let store = std::panic::catch_unwind(AssertUnwindSafe(|| q.store(&job.message, &meta)));
+    match store {
+        Ok(Ok(_)) => (Verdict::Sanitized(Box::new(outcome)), Some(meta.id)),
+        Ok(Err(e)) => (
+            Verdict::Failed(format!("cannot quarantine the original: {e}")),
+            None,
+        ),
+        Err(p) => (
+            Verdict::Failed(format!("quarantine panicked: {}", panic_text(&*p))),
+            None,
+        ),
+    }
+}
+
+/// The connection tasks of one listener, with a shutdown flag they watch.
+#[derive(Debug)]
+pub struct Connections {
+    tasks: JoinSet<()>,
+    tx: watch::Sender<bool>,
+    rx: watch::Receiver<bool>,
+    next_id: u64,
+    what: &'static str,
+}
+
+impl Connections {
+    /// No connections yet; `what` names the front end in logs (`milter`, `smtp`).
+    pub fn new(what: &'static str) -> Self {
+        let (tx, rx) = watch::channel(false);
+        Connections {
+            tasks: JoinSet::new(),
+            tx,
+            rx,
+            next_id: 0,
+            what,
+        }
+    }
+
+    /// A number for the next connection (for log spans).
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The shutdown flag for a new connection: it turns `true` when the server stops;
+    /// the connection then closes as soon as no message is in flight.
+    pub fn shutdown_flag(&self) -> watch::Receiver<bool> {
+        self.rx.clone()
+    }
+
+    /// Runs a connection task.
+    pub fn spawn(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.tasks.spawn(task);
+    }
+
+    /// Waits for a connection task to end and logs a failure; never completes while there
+    /// are none (for `select!` next to `accept`).
+    pub async fn reap(&mut self) {
+        match self.tasks.join_next().await {
+            Some(Err(e)) => tracing::error!(error = %e, "{} connection task failed", self.what),
+            Some(Ok(())) => {}
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Stops: raises the shutdown flag, waits at most `grace` for the connections to end,
+    /// then aborts the rest.
+    pub async fn shutdown(mut self, grace: Duration) {
+        let _ = self.tx.send(true);
+        tracing::info!(
+            connections = self.tasks.len(),
+            "shutting down: no new connections, finishing messages in flight (at most {grace:?})"
+        );
+        let tasks = &mut self.tasks;
+        let drained =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!(
+                connections = self.tasks.len(),
+                "shutdown grace time over, closing the remaining connections"
+            );
+            self.tasks.abort_all();
+            while self.tasks.join_next().await.is_some() {}
+        }
+        tracing::info!("mugai {} stopped", self.what);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn panics_and_errors_fail_closed() {
+        let engine: Arc<dyn Engine> = Arc::new(|m: &[u8]| -> Result<Outcome> {
+            if m.starts_with(b"panic") {
+                panic!("boom");
+            }
+            Err(Error::Rejected {
+                reason: "no".into(),
+            })
+        });
+        let s = Sanitizing::new(&Policy::default(), engine, 1, Duration::from_secs(5));
+        let job = |m: &[u8]| Job {
+            message: m.to_vec(),
+            ..Job::default()
+        };
+        let d = s.run(job(b"panic")).await;
+        assert!(matches!(d.verdict, Verdict::Failed(ref r) if r.contains("boom")));
+        let d = s.run(job(b"x")).await;
+        assert!(matches!(d.verdict, Verdict::Rejected(_)));
+    }
+
+    #[tokio::test]
+    async fn time_out_fails_closed() {
+        let engine: Arc<dyn Engine> = Arc::new(|_: &[u8]| -> Result<Outcome> {
+            std::thread::sleep(Duration::from_millis(500));
+            Err(Error::Rejected { reason: "x".into() })
+        });
+        let s = Sanitizing::new(&Policy::default(), engine, 1, Duration::from_millis(50));
+        let d = s.run(Job::default()).await;
+        assert!(matches!(d.verdict, Verdict::Failed(ref r) if r.contains("longer")));
+    }
+}
