@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016  # the bash -c checks expand in the inner shell, on purpose
 # End-to-end test of the Debian package: builds it with scripts/build-deb.sh, installs it with
 # apt-get (dpkg), checks what a new administrator relies on (command, man pages, completions,
 # conffile, the mugai user, the quarantine directory, the systemd units), runs the milter
@@ -10,7 +11,7 @@
 # `deb: N passed, M failed`; the exit status is non-zero when something failed.
 # Usage: tests/e2e/deb.sh          (DEB_KEEP=1 keeps the package installed afterwards)
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 PASS=0
 FAIL=0
