@@ -2,6 +2,7 @@
 # The whole test suite: unit, integration, property and doc tests, then the end-to-end tests
 # against real mail servers (installed by their own scripts when missing).
 # Usage: scripts/test-all.sh            (from the repository root)
+# FUZZ_SECONDS (default 20) is how long each fuzz target runs in the smoke run at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,3 +15,9 @@ for e2e in tests/e2e/*.sh; do
     echo "== $e2e =="
     MUGAI_BIN="$PWD/target/release/mugai" bash "$e2e"
 done
+
+echo "== cargo bench --no-run =="
+cargo bench --locked --no-run
+
+echo "== fuzz smoke run =="
+scripts/fuzz.sh "${FUZZ_SECONDS:-20}"

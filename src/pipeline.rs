@@ -600,7 +600,13 @@ impl Walker<'_> {
                 how.encoding.name()
             ));
         }
-        let cleaned = text::clean_body(&decoded);
+        // HTML is cleaned after conversion (the converter drops controls in markup anyway);
+        // text is cleaned now.
+        let cleaned = if is_html {
+            Cow::Borrowed(decoded.as_str())
+        } else {
+            text::clean_body(&decoded)
+        };
         let rendered = if is_html {
             self.report.act(Action::HtmlConverted);
             let out = html::to_text(

@@ -152,6 +152,31 @@ fn copyable(field: &RawField<'_>, max_bytes: usize) -> bool {
     !prev_cr
 }
 
+/// For each field of `block`, its 1-based occurrence among the fields of the same name
+/// (case-insensitive): the index milter header edits use.
+fn occurrences(block: &HeaderBlock<'_>) -> Vec<usize> {
+    let mut counts: Vec<(&[u8], usize)> = Vec::new();
+    block
+        .fields
+        .iter()
+        .map(|f| {
+            match counts
+                .iter_mut()
+                .find(|(n, _)| n.eq_ignore_ascii_case(f.name))
+            {
+                Some((_, c)) => {
+                    *c += 1;
+                    *c
+                }
+                None => {
+                    counts.push((f.name, 1));
+                    1
+                }
+            }
+        })
+        .collect()
+}
+
 /// Plans the header edits for the original top-level header block.
 ///
 /// `subject` is the new Subject value (decoded) when the Subject must change; `added` are
@@ -164,22 +189,8 @@ pub fn plan_header_edits(
 ) -> Vec<HeaderEdit> {
     let mut changes = Vec::new();
     let mut deletes = Vec::new();
-    let mut counts: Vec<(&[u8], usize)> = Vec::new();
     let mut subject_done = false;
-    for f in &block.fields {
-        let index = match counts
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(f.name))
-        {
-            Some((_, c)) => {
-                *c += 1;
-                *c
-            }
-            None => {
-                counts.push((f.name, 1));
-                1
-            }
-        };
+    for (f, index) in block.fields.iter().zip(occurrences(block)) {
         let name = f.name_str().to_owned();
         // A field name too long to write a value after is dropped.
         if is_content_field(f.name) || f.name.len() > 200 {
@@ -222,21 +233,7 @@ pub fn plan_header_edits(
 /// field ending with `le`.
 pub fn apply_header_edits(block: &HeaderBlock<'_>, edits: &[HeaderEdit], le: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(block.fields.iter().map(|f| f.value.len() + 32).sum());
-    let mut counts: Vec<(&[u8], usize)> = Vec::new();
-    for f in &block.fields {
-        let index = match counts
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(f.name))
-        {
-            Some((_, c)) => {
-                *c += 1;
-                *c
-            }
-            None => {
-                counts.push((f.name, 1));
-                1
-            }
-        };
+    for (f, index) in block.fields.iter().zip(occurrences(block)) {
         let edit = edits.iter().find(|e| match e {
             HeaderEdit::Delete { name, index: i } | HeaderEdit::Change { name, index: i, .. } => {
                 *i == index && name.as_bytes().eq_ignore_ascii_case(f.name)

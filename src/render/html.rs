@@ -264,11 +264,8 @@ pub fn nesting_depth(html: &[u8]) -> usize {
         if name_len == 0 {
             continue;
         }
-        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
-        if name.starts_with(b"!") && name != b"!doctype" {
-            continue;
-        }
-        if VOID.contains(&name.as_slice()) {
+        let name = &html[name_start..name_start + name_len];
+        if name.starts_with(b"!") || VOID.iter().any(|v| v.eq_ignore_ascii_case(name)) {
             continue;
         }
         let tag_end = memchr::memchr(b'>', &html[name_start..]).map(|e| name_start + e);
