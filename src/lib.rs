@@ -41,3 +41,10 @@ pub use outcome::{HeaderEdit, Outcome};
 pub use policy::{Bypass, Language, LinkMode, Policy};
 pub use report::{Action, RemovalReason, RemovedItem, Report};
 pub use sanitize::Sanitizer;
+
+/// The Rust examples of README.md and README.ja.md, compiled and run as doc tests so that
+/// the copy-paste examples keep working.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+#[doc = include_str!("../README.ja.md")]
+pub struct ReadmeDoctests;

@@ -5,14 +5,27 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-/// mugai (無害): rebuilds mail as safe, readable text/plain.
+/// mugai (無害): rebuilds every mail as one safe, readable text/plain message.
+///
+/// HTML becomes text, attachments are removed and listed (name, type, size, SHA-256), links
+/// are shown in a form that cannot be clicked, and Japanese charsets come out right.
 #[derive(Debug, Parser)]
-#[command(name = "mugai", version, about, long_about = None)]
+#[command(
+    name = "mugai",
+    version,
+    after_help = "Examples:\n  \
+      mugai sanitize mail.eml -o clean.eml --report text\n  \
+      mugai milter --listen inet:127.0.0.1:8890 --config /etc/mugai/mugai.toml\n  \
+      mugai batch archive.mbox -o clean.mbox --report report.jsonl\n  \
+      mugai sanitize --print-default-config > mugai.toml\n\n\
+      Policy fields: /usr/share/doc/mugai/configuration.md (docs/configuration.md); \
+      operations and audit log: operations.md. `mugai COMMAND --help` for each command."
+)]
 struct Cli {
-    /// Log format for diagnostics and the audit log.
-    #[arg(long, global = true, value_enum, default_value_t = cli::LogFormat::Text)]
+    /// Log format for diagnostics and the audit log (use `json` for services: one object per line).
+    #[arg(long, global = true, value_enum, default_value_t = cli::LogFormat::Text, value_name = "FORMAT")]
     log_format: cli::LogFormat,
     #[command(subcommand)]
     command: Command,
@@ -30,6 +43,9 @@ enum Command {
     Smtp(cli::smtp::SmtpArgs),
     /// List, show, release and purge quarantined originals.
     Quarantine(cli::quarantine::QuarantineArgs),
+    /// Generate man pages or shell completions (for packagers).
+    #[command(hide = true)]
+    Generate(cli::generate::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +57,7 @@ fn main() -> ExitCode {
         Command::Milter(args) => cli::milter::run(args),
         Command::Smtp(args) => cli::smtp::run(args),
         Command::Quarantine(args) => cli::quarantine::run(args),
+        Command::Generate(args) => cli::generate::run(args, Cli::command()),
     };
     match result {
         Ok(code) => code,

@@ -145,9 +145,12 @@ impl Default for NoticePolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OutputCharset {
-    /// UTF-8 (default).
+    /// UTF-8 (default). Written `utf-8` (`utf8` is also accepted).
+    #[serde(rename = "utf-8", alias = "utf8")]
     Utf8,
     /// ISO-2022-JP for legacy clients; characters it cannot carry become `〓` and are counted.
+    /// Written `iso-2022-jp` (`iso2022-jp` is also accepted).
+    #[serde(rename = "iso-2022-jp", alias = "iso2022-jp")]
     Iso2022Jp,
 }
 
@@ -165,7 +168,7 @@ pub enum TransferEncoding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LineEnding {
-    /// CRLF, unless the input's header block used bare LF, then LF (default).
+    /// CRLF, unless the input's first line ends in a bare LF, then LF (default).
     Auto,
     /// Always CRLF (what goes on the wire).
     Crlf,
@@ -420,6 +423,15 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("urlz"), "{text}");
         assert!(text.contains("line 2"), "{text}");
+    }
+
+    #[test]
+    fn charset_names_are_the_iana_ones() {
+        let p = Policy::from_toml_str("[output]\ncharset = \"iso-2022-jp\"\n").unwrap();
+        assert_eq!(p.output.charset, OutputCharset::Iso2022Jp);
+        let p = Policy::from_toml_str("[output]\ncharset = \"utf8\"\n").unwrap();
+        assert_eq!(p.output.charset, OutputCharset::Utf8);
+        assert!(Policy::default_toml().contains("charset = \"utf-8\""));
     }
 
     #[test]

@@ -9,20 +9,27 @@ use mugai::batch::{BatchOptions, InputFormat, MboxVariant, OutputFormat, Progres
 
 /// Arguments of `mugai batch`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    mugai batch archive.mbox -o clean.mbox --report report.jsonl\n  \
+    mugai batch ~/Maildir -o /srv/Maildir-clean --jobs 2\n  \
+    mugai batch archive.mbox -o clean.mbox --report report.jsonl --resume   # after Ctrl-C\n\n\
+    Exit status: 0 all sanitised, 1 some messages failed (see failed/ in the output), \
+    2 error, 130 interrupted (--resume continues).")]
 pub struct BatchArgs {
     /// Input: an mbox file, a Maildir, a directory of .eml files, or one message file.
+    #[arg(value_name = "INPUT")]
     pub input: PathBuf,
     /// Output: an mbox file, or a directory (Maildir or .eml tree).
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
-    /// Policy file (TOML). See `mugai sanitize --print-default-config`.
-    #[arg(short, long)]
+    /// Policy file (TOML); the built-in defaults when absent. See `mugai sanitize --print-default-config`.
+    #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Worker threads (default: one per core).
-    #[arg(short, long, default_value_t = 0)]
+    /// Worker threads; 0 means one per core.
+    #[arg(short, long, default_value_t = 0, value_name = "N")]
     pub jobs: usize,
     /// Write per-message JSON lines and a final summary object to this file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Continue an interrupted run (appends to --report).
     #[arg(long)]
@@ -31,13 +38,13 @@ pub struct BatchArgs {
     #[arg(short, long)]
     pub quiet: bool,
     /// Input format (default: detected): mbox, maildir, eml, file.
-    #[arg(long)]
+    #[arg(long, value_name = "FORMAT")]
     pub input_format: Option<InputFormat>,
     /// Output format (default: the input's kind): mbox, maildir, eml.
-    #[arg(long)]
+    #[arg(long, value_name = "FORMAT")]
     pub output_format: Option<OutputFormat>,
-    /// How `From ` lines of an input mbox were escaped: mboxrd (default) or mboxo.
-    #[arg(long, default_value = "mboxrd")]
+    /// How `From ` lines of an input mbox were escaped: mboxrd or mboxo.
+    #[arg(long, default_value = "mboxrd", value_name = "VARIANT")]
     pub mbox_variant: MboxVariant,
 }
 

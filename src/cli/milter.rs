@@ -11,31 +11,40 @@ use mugai::milter::{ListenAddr, MilterServer, ServerConfig};
 
 /// Arguments of `mugai milter`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example (Postfix main.cf: smtpd_milters = inet:127.0.0.1:8890, \
+    non_smtpd_milters = inet:127.0.0.1:8890, milter_default_action = tempfail):\n  \
+    mugai --log-format json milter --listen inet:127.0.0.1:8890 --config /etc/mugai/mugai.toml\n\n\
+    SIGTERM or SIGINT: stop accepting, finish messages in flight, exit 0. \
+    One audit line (target mugai::audit) per message. See docs/postfix.md and docs/operations.md."
+)]
 pub struct MilterArgs {
-    /// Socket to listen on, in Postfix syntax: `inet:HOST:PORT` or `unix:/path`.
-    #[arg(long, default_value = "inet:127.0.0.1:8890")]
+    /// Socket to listen on: `inet:HOST:PORT`, `inet:PORT@HOST` (Sendmail style) or
+    /// `unix:/path` (`local:/path`).
+    #[arg(long, default_value = "inet:127.0.0.1:8890", value_name = "SOCKET")]
     pub listen: String,
     /// Permission bits (octal) of a unix socket; Postfix must be able to connect.
-    #[arg(long, default_value = "660")]
+    #[arg(long, default_value = "660", value_name = "MODE")]
     pub socket_mode: String,
-    /// Owner of a unix socket: `USER[:GROUP]` or `:GROUP` (e.g. `:postfix`).
-    #[arg(long)]
+    /// Owner of a unix socket: `USER[:GROUP]` or `:GROUP` (e.g. `:postfix`); default: the
+    /// process's user and group.
+    #[arg(long, value_name = "OWNER")]
     pub socket_owner: Option<String>,
-    /// Policy file (TOML). See `mugai sanitize --print-default-config`.
-    #[arg(short, long)]
+    /// Policy file (TOML); the built-in defaults when absent. See `mugai sanitize --print-default-config`.
+    #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Most messages sanitised at once (default: number of CPUs).
-    #[arg(long)]
+    /// Most messages sanitised at once (default: number of CPUs); others wait.
+    #[arg(long, value_name = "N")]
     pub max_concurrent: Option<usize>,
     /// Seconds a message may take (queueing included) before it is answered TEMPFAIL.
     /// Keep it below Postfix's `milter_content_timeout` (300 s).
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     pub timeout: u64,
     /// Seconds of silence from the MTA before a connection is closed.
-    #[arg(long, default_value_t = 600)]
+    #[arg(long, default_value_t = 600, value_name = "SECONDS")]
     pub idle_timeout: u64,
     /// Seconds given to messages in flight on SIGTERM/SIGINT.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub shutdown_grace: u64,
     /// Check the policy and the listen address, print them, and exit.
     #[arg(long)]

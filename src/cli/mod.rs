@@ -1,6 +1,7 @@
 //! Subcommands of the `mugai` binary, one file each, plus what they share.
 
 pub mod batch;
+pub mod generate;
 pub mod milter;
 pub mod quarantine;
 pub mod sanitize;

@@ -9,9 +9,17 @@ use mugai::quarantine::{Quarantine, parse_age};
 
 /// Arguments of `mugai quarantine`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples (as the mugai user, so that files keep their owner):\n  \
+    sudo -u mugai mugai quarantine --config /etc/mugai/mugai.toml list\n  \
+    sudo -u mugai mugai quarantine --config /etc/mugai/mugai.toml show ID --raw > original.eml\n  \
+    sudo -u mugai mugai quarantine --config /etc/mugai/mugai.toml release ID --to user@city.example.lg.jp\n  \
+    sudo -u mugai mugai quarantine --config /etc/mugai/mugai.toml purge --older-than 90d"
+)]
 pub struct QuarantineArgs {
-    /// Policy file (TOML) naming the quarantine directory and the release relay.
-    #[arg(short, long, global = true)]
+    /// Policy file (TOML) naming the quarantine directory (`[quarantine] dir`) and the
+    /// release relay (`release_relay`).
+    #[arg(short, long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
@@ -21,28 +29,30 @@ pub struct QuarantineArgs {
 /// `mugai quarantine` subcommands.
 #[derive(Debug, clap::Subcommand)]
 pub enum QuarantineAction {
-    /// List stored originals, oldest first.
+    /// List stored originals, oldest first: ID, stored at (Unix time), size, sender ->
+    /// recipients, Message-ID.
     List,
     /// Show one entry's metadata (`--raw` prints the original message).
     Show {
-        /// Quarantine id, as shown in the notice.
+        /// Quarantine id, as shown in the notice and in the audit log (`quarantine_id`).
         id: String,
-        /// Print the original message instead of the metadata.
+        /// Print the original message, byte for byte, instead of the metadata.
         #[arg(long)]
         raw: bool,
     },
-    /// Re-send an original to a recipient through the configured relay.
+    /// Re-send an original, unchanged, to one recipient through `[quarantine] release_relay`
+    /// (default 127.0.0.1:25), and record the release. The relay must not sanitise again.
     Release {
         /// Quarantine id.
         id: String,
         /// Recipient address.
-        #[arg(long)]
+        #[arg(long, value_name = "ADDRESS")]
         to: String,
     },
     /// Remove entries older than an age (30d, 12h...).
     Purge {
-        /// Age, e.g. `30d`.
-        #[arg(long)]
+        /// Age: a number and a unit (s, m, h, d, w; days when none), e.g. `90d`, `12h`.
+        #[arg(long, value_name = "AGE")]
         older_than: String,
     },
 }

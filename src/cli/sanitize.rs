@@ -9,19 +9,26 @@ use mugai::{Policy, Sanitizer};
 
 /// Arguments of `mugai sanitize`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    mugai sanitize mail.eml -o clean.eml --report text\n  \
+    mugai sanitize < mail.eml > clean.eml\n  \
+    mugai sanitize --config /etc/mugai/mugai.toml --report json mail.eml > clean.eml 2> report.json\n\n\
+    Exit status: 0 when sanitised, 2 on an error (nothing is written to the output then).")]
 pub struct SanitizeArgs {
-    /// Message file to read; standard input when absent or `-`.
+    /// Message file to read (a single RFC 5322 message, CRLF or LF); standard input when
+    /// absent or `-`.
+    #[arg(value_name = "FILE")]
     pub input: Option<PathBuf>,
     /// Where to write the sanitised message; standard output when absent or `-`.
-    #[arg(short, long)]
+    #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Policy file (TOML). See `--print-default-config`.
-    #[arg(short, long)]
+    /// Policy file (TOML); the built-in defaults when absent. See `--print-default-config`.
+    #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Print a report of what was done to standard error.
-    #[arg(long, value_enum)]
+    /// Print a report of what was done (actions, removed items) to standard error.
+    #[arg(long, value_enum, value_name = "FORMAT")]
     pub report: Option<ReportFormat>,
-    /// Print the default policy as TOML and exit.
+    /// Print the default policy as TOML and exit (a starting point for a policy file).
     #[arg(long)]
     pub print_default_config: bool,
 }
