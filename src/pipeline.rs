@@ -480,11 +480,27 @@ impl Walker<'_> {
             Language::Ja => "---------- 転送されたメッセージ ----------\n",
             Language::En => "---------- Forwarded message ----------\n",
         });
-        for name in ["From", "Date", "Subject", "To", "Cc"] {
+        let labels: [(&str, &str); 5] = match self.policy.notice.language {
+            Language::Ja => [
+                ("From", "差出人"),
+                ("Date", "日時"),
+                ("Subject", "件名"),
+                ("To", "宛先"),
+                ("Cc", "CC"),
+            ],
+            Language::En => [
+                ("From", "From"),
+                ("Date", "Date"),
+                ("Subject", "Subject"),
+                ("To", "To"),
+                ("Cc", "Cc"),
+            ],
+        };
+        for (name, label) in labels {
             if let Some(f) = inner.fields.get(name) {
                 let v = decode_unstructured(f.value);
                 let v = text::clean_body(&v).replace('\n', " ");
-                let _ = writeln!(head, "{name}: {v}");
+                let _ = writeln!(head, "{label}: {v}");
             }
         }
         // Render the inner message into its own buffer, then quote it.

@@ -197,15 +197,27 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
                 .filter(|n| !n.trim().is_empty())
                 .map(|n| visible_name(n, 60))
                 .unwrap_or_else(|| w.no_name.to_owned());
-            let _ = writeln!(
-                out,
-                "[{}] {}  ({}: {} {})",
-                i + 1,
-                name,
-                w.position,
-                item.path,
-                w.reasons[reason_index(item.reason)]
-            );
+            let reason = w.reasons[reason_index(item.reason)];
+            let _ = match policy.notice.language {
+                Language::Ja => writeln!(
+                    out,
+                    "[{}] {}（{} {}・{}）",
+                    i + 1,
+                    name,
+                    w.position,
+                    item.path,
+                    reason
+                ),
+                Language::En => writeln!(
+                    out,
+                    "[{}] {} ({} {}, {})",
+                    i + 1,
+                    name,
+                    w.position,
+                    item.path,
+                    reason
+                ),
+            };
             let _ = writeln!(
                 out,
                 "    {}: {} / {}: {}",
