@@ -77,18 +77,10 @@ pub fn run(args: MilterArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| "built-in defaults".into());
     if args.check {
         println!(
-            "listen: {}\npolicy: `{}` from {policy_source}\nmax concurrent: {}\nmax message bytes: {}\nquarantine: {}\nbypass: {} sender(s), {} recipient(s)",
+            "listen: {}\nmax concurrent: {}\n{}",
             config.listen,
-            policy.name,
             config.max_concurrent,
-            policy.limits.max_message_bytes,
-            if policy.quarantine.dir.as_os_str().is_empty() {
-                "off".to_string()
-            } else {
-                policy.quarantine.dir.display().to_string()
-            },
-            policy.bypass.senders.len(),
-            policy.bypass.recipients.len(),
+            super::policy_summary(&policy, &policy_source)
         );
         return Ok(ExitCode::SUCCESS);
     }

@@ -57,3 +57,20 @@ pub async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
     }
 }
+
+/// The policy part of a front end's `--check` output: name and source, size limit,
+/// quarantine and bypass lists.
+pub fn policy_summary(policy: &Policy, source: &str) -> String {
+    format!(
+        "policy: `{}` from {source}\nmax message bytes: {}\nquarantine: {}\nbypass: {} sender(s), {} recipient(s)",
+        policy.name,
+        policy.limits.max_message_bytes,
+        if policy.quarantine.dir.as_os_str().is_empty() {
+            "off".to_string()
+        } else {
+            policy.quarantine.dir.display().to_string()
+        },
+        policy.bypass.senders.len(),
+        policy.bypass.recipients.len(),
+    )
+}

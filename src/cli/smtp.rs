@@ -85,20 +85,12 @@ pub fn run(args: SmtpArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| "built-in defaults".into());
     if args.check {
         println!(
-            "listen: {}{}\nnext hop: {next_hop}\npolicy: `{}` from {policy_source}\nmax sessions: {}\nmax concurrent: {}\nmax message bytes: {}\nquarantine: {}\nbypass: {} sender(s), {} recipient(s)",
+            "listen: {}{}\nnext hop: {next_hop}\nmax sessions: {}\nmax concurrent: {}\n{}",
             config.listen,
             if args.lmtp { " (LMTP)" } else { "" },
-            policy.name,
             config.max_sessions,
             config.max_concurrent,
-            policy.limits.max_message_bytes,
-            if policy.quarantine.dir.as_os_str().is_empty() {
-                "off".to_string()
-            } else {
-                policy.quarantine.dir.display().to_string()
-            },
-            policy.bypass.senders.len(),
-            policy.bypass.recipients.len(),
+            super::policy_summary(&policy, &policy_source)
         );
         return Ok(ExitCode::SUCCESS);
     }
