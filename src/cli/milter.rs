@@ -87,19 +87,9 @@ pub fn run(args: MilterArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(policy = %policy.name, source = %policy_source, "policy loaded");
     let engine = Arc::new(Sanitizer::new(policy.clone()));
     let server = MilterServer::new(config, &policy, engine);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("mugai-milter")
-        .build()
-        .context("cannot start the async runtime")?;
-    let result = runtime.block_on(async move {
+    super::block_on_server("mugai-milter", async move {
         let bound = server.bind().await?;
         bound.run(super::shutdown_signal()).await?;
         anyhow::Ok(())
-    });
-    // A sanitiser thread stuck past its time-out (its message was answered TEMPFAIL) must
-    // not keep the process from exiting.
-    runtime.shutdown_timeout(Duration::from_secs(2));
-    result?;
-    Ok(ExitCode::SUCCESS)
+    })
 }

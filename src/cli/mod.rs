@@ -74,3 +74,22 @@ pub fn policy_summary(policy: &Policy, source: &str) -> String {
         policy.bypass.recipients.len(),
     )
 }
+
+/// Runs a network front end's `serve` future on a multi-threaded runtime named
+/// `thread_name`, then gives threads still busy (a sanitiser stuck past its time-out, whose
+/// message was already answered with a temporary failure) two seconds before exiting anyway.
+pub fn block_on_server(
+    thread_name: &str,
+    serve: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<std::process::ExitCode> {
+    use anyhow::Context;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name(thread_name)
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(serve);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

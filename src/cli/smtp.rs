@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use mugai::Sanitizer;
 use mugai::policy::LineEnding;
 use mugai::smtp::{RelayConfig, SmtpConfig, SmtpServer};
@@ -97,18 +96,9 @@ pub fn run(args: SmtpArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(policy = %policy.name, source = %policy_source, "policy loaded");
     let engine = Arc::new(Sanitizer::new(policy.clone()));
     let server = SmtpServer::new(config, &policy, engine, next_hop);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("mugai-smtp")
-        .build()
-        .context("cannot start the async runtime")?;
-    let result = runtime.block_on(async move {
+    super::block_on_server("mugai-smtp", async move {
         let bound = server.bind().await?;
         bound.run(super::shutdown_signal()).await?;
         anyhow::Ok(())
-    });
-    // A sanitiser thread stuck past its time-out must not keep the process from exiting.
-    runtime.shutdown_timeout(Duration::from_secs(2));
-    result?;
-    Ok(ExitCode::SUCCESS)
+    })
 }
