@@ -70,11 +70,7 @@ pub fn run(args: MilterArgs) -> anyhow::Result<ExitCode> {
     config.sanitize_timeout = Duration::from_secs(args.timeout.max(1));
     config.idle_timeout = Duration::from_secs(args.idle_timeout.max(1));
     config.shutdown_grace = Duration::from_secs(args.shutdown_grace);
-    let policy_source = args
-        .config
-        .as_deref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "built-in defaults".into());
+    let policy_source = super::policy_source(args.config.as_deref());
     if args.check {
         println!(
             "listen: {}\nmax concurrent: {}\n{}",

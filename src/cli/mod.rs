@@ -93,3 +93,10 @@ pub fn block_on_server(
     result?;
     Ok(std::process::ExitCode::SUCCESS)
 }
+
+/// Where the policy came from, for logs and `--check`: the file, or the built-in defaults.
+pub fn policy_source(config: Option<&Path>) -> String {
+    config
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "built-in defaults".into())
+}

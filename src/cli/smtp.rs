@@ -77,11 +77,7 @@ pub fn run(args: SmtpArgs) -> anyhow::Result<ExitCode> {
     config.command_timeout = Duration::from_secs(args.command_timeout.max(1));
     config.data_timeout = Duration::from_secs(args.data_timeout.max(1));
     config.shutdown_grace = Duration::from_secs(args.shutdown_grace);
-    let policy_source = args
-        .config
-        .as_deref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "built-in defaults".into());
+    let policy_source = super::policy_source(args.config.as_deref());
     if args.check {
         println!(
             "listen: {}{}\nnext hop: {next_hop}\nmax sessions: {}\nmax concurrent: {}\n{}",
