@@ -1,4 +1,5 @@
-//! Every mail in `testdata/mails/` is sanitised and the output is checked by an independent
+//! Every mail in `testdata/mails/` and in every case group `testdata/<group>/` (a folder of
+//! `NN-name.eml` + `NN-name.toml`) is sanitised and the output is checked by an independent
 //! parser against the facts file next to it: only text/plain, markers present, removed items
 //! listed, payloads absent in every encoding, every line at most 998 octets.
 
@@ -20,12 +21,42 @@ struct Facts {
     #[serde(default)]
     payloads: Vec<String>,
     subject: Option<String>,
+    /// Literal strings that must not occur in the output (whole message or decoded body),
+    /// e.g. raw markup such as `<script` or a header field name.
+    #[serde(default)]
+    absent: Vec<String>,
+    /// The report lists at least this many removed items.
+    #[serde(default)]
+    min_removed: usize,
+    /// The output must not be labelled `clean` (something had to be removed or converted).
+    #[serde(default)]
+    changed: bool,
+}
+
+/// The case folders: `testdata/mails` and every other folder of `testdata/` except
+/// `regressions` (inputs without facts).
+fn case_dirs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("testdata exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("regressions"))
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 fn cases() -> Vec<(PathBuf, Facts)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/mails");
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("testdata/mails exists") {
+    for dir in case_dirs() {
+        out.extend(cases_in(&dir));
+    }
+    out
+}
+
+fn cases_in(dir: &Path) -> Vec<(PathBuf, Facts)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("case folder readable") {
         let path = entry.unwrap().path();
         if path.extension().and_then(|e| e.to_str()) != Some("eml") {
             continue;
@@ -54,7 +85,11 @@ fn every_testdata_mail_is_sanitised_as_its_facts_say() {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     for (path, facts) in cases() {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let name = path
+            .strip_prefix(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata"))
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         let input = std::fs::read(&path).unwrap();
         let result = std::panic::catch_unwind(|| {
             let outcome = sanitizer
@@ -85,6 +120,28 @@ fn every_testdata_mail_is_sanitised_as_its_facts_say() {
             }
             for p in &facts.payloads {
                 common::assert_payload_absent(&output, &parsed.body, p, &name);
+            }
+            for a in &facts.absent {
+                let raw = memchr::memmem::find(&output, a.as_bytes()).is_some();
+                assert!(
+                    !raw && !parsed.body.contains(a.as_str()),
+                    "{name} ({}): {a:?} must not occur in the output:\n{}",
+                    facts.description,
+                    parsed.body
+                );
+            }
+            assert!(
+                outcome.report.removed.len() >= facts.min_removed,
+                "{name}: {} removed item(s), at least {} expected",
+                outcome.report.removed.len(),
+                facts.min_removed
+            );
+            if facts.changed {
+                assert!(
+                    outcome.report.changed(),
+                    "{name}: labelled clean but something had to be removed:\n{}",
+                    parsed.body
+                );
             }
             if let Some(s) = &facts.subject {
                 assert_eq!(
