@@ -1,41 +1,177 @@
-//! Showing link targets safely: defanged (`hxxps://example[.]com/`), kept, or removed,
-//! separately for web URLs, `mailto:` and `tel:`; and finding URLs in plain text.
+//! Links: one finder for every piece of text the reader sees ([`find_links`]) and one defang
+//! for every scheme ([`defang_url`]); link targets shown under the link policy (defanged,
+//! kept or removed, separately for web URLs, `mailto:` and `tel:`).
+//!
+//! The finder recognises any `scheme://` (also `scheme:\\`), the schemes that work without
+//! slashes (`file:`, `smb:`, `webcal:`, `javascript:`, `ms-…:`…), bare `www.` and `ftp.`
+//! hosts, punycode `xn--` hosts and UNC paths (`\\host\share`). A host runs on through
+//! non-ASCII letters (IDN), full-width characters, zero-width characters and the ideographic
+//! dots (`。`, `．`, `｡`) that browsers read as `.`, so none of them can cut a link short and
+//! leave its rest live. The scan is one pass over the text.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use crate::policy::{LinkMode, LinkPolicy};
 
 /// What kind of target a link has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkKind {
-    /// A web or file-transfer URL (http, https, ftp, or a bare `www.` host).
+    /// A web or file-transfer URL (http, https, ftp, ftps, a bare `www.`/`ftp.` or `xn--`
+    /// host).
     Url,
     /// A `mailto:` address.
     Mailto,
     /// A `tel:` number.
     Tel,
-    /// A scheme that runs or embeds something (`javascript:`, `data:`, `vbscript:`, `file:`…):
-    /// never shown as a target.
+    /// Any other scheme (`javascript:`, `data:`, `file:`, `smb:`, `webcal:`…) or a UNC path:
+    /// never shown as a live target.
     Dangerous,
     /// A fragment or relative reference with nothing to follow.
     Local,
 }
 
+/// Schemes that open something without `//` after the colon.
+const BARE_SCHEMES: &[&str] = &[
+    "file",
+    "smb",
+    "cifs",
+    "nfs",
+    "webcal",
+    "webcals",
+    "javascript",
+    "vbscript",
+    "livescript",
+    "data",
+    "jar",
+    "search-ms",
+    "search",
+    "ldap",
+    "ldaps",
+    "news",
+    "nntp",
+    "snews",
+    "telnet",
+    "ssh",
+    "sftp",
+    "irc",
+    "gopher",
+    "magnet",
+    "itms",
+    "itms-services",
+    "intent",
+    "shell",
+];
+
+/// Already defanged schemes: shown as they are.
+const DEFANGED_SCHEMES: &[&str] = &["hxxp", "hxxps", "fxp", "fxps"];
+
+fn is_scheme_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+}
+
+fn is_slash(b: Option<&u8>) -> bool {
+    matches!(b, Some(b'/' | b'\\'))
+}
+
+/// Dots a browser reads as `.` in a host name.
+fn is_dot(c: char) -> bool {
+    matches!(c, '.' | '。' | '．' | '｡')
+}
+
+/// Invisible characters that can sit inside a link without ending it.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// Full-width ASCII letters and digits (`ｅｘａｍｐｌｅ`, `１２３`).
+fn is_fullwidth_alnum(c: char) -> bool {
+    matches!(c, '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ')
+}
+
+/// ASCII characters that end a link in running text.
+fn ends_link(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`' | '{' | '}' | '|' | '^')
+}
+
+/// Whether `c` can continue a host name (IDN letters, full-width and invisible characters
+/// included; separators end it).
+fn host_char(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+            || matches!(c, '-' | '_' | '.' | '@' | ':' | '[' | ']' | '%' | '~')
+    } else {
+        c.is_alphanumeric() || is_invisible(c) || is_dot(c) || is_fullwidth_alnum(c)
+    }
+}
+
+/// Whether `c` can continue the path, query or fragment of a link.
+fn path_char(c: char) -> bool {
+    if c.is_ascii() {
+        !ends_link(c) && !c.is_ascii_control()
+    } else {
+        is_invisible(c) || is_fullwidth_alnum(c) || matches!(c, '．' | '／')
+    }
+}
+
+/// A scheme and separator at the start of `s`: `(scheme, separator length)`, where the
+/// separator is `:` followed by two slashes or backslashes, or a lone `:` for a scheme that
+/// works without them.
+fn scheme_prefix(s: &str) -> Option<(&str, usize)> {
+    let b = s.as_bytes();
+    if !b.first().is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let len = b
+        .iter()
+        .take(33)
+        .take_while(|&&c| is_scheme_byte(c))
+        .count();
+    if len > 32 || b.get(len) != Some(&b':') {
+        return None;
+    }
+    let scheme = &s[..len];
+    if is_slash(b.get(len + 1)) && is_slash(b.get(len + 2)) {
+        Some((scheme, 3))
+    } else if is_bare_scheme(scheme) {
+        Some((scheme, 1))
+    } else {
+        None
+    }
+}
+
+fn is_bare_scheme(scheme: &str) -> bool {
+    let lower = scheme.to_ascii_lowercase();
+    BARE_SCHEMES.contains(&lower.as_str()) || lower.starts_with("ms-")
+}
+
 /// Classifies a link target.
+///
+/// ```
+/// use mugai::render::links::{classify, LinkKind};
+/// assert_eq!(classify("https://example.jp/"), LinkKind::Url);
+/// assert_eq!(classify("smb://host/share"), LinkKind::Dangerous);
+/// assert_eq!(classify("\\\\host\\share"), LinkKind::Dangerous);
+/// assert_eq!(classify("#top"), LinkKind::Local);
+/// ```
 pub fn classify(target: &str) -> LinkKind {
     let t = target.trim();
     let lower = t.get(..t.len().min(12)).unwrap_or("").to_ascii_lowercase();
-    if lower.starts_with("http://")
-        || lower.starts_with("https://")
-        || lower.starts_with("ftp://")
-        || lower.starts_with("ftps://")
-        || lower.starts_with("www.")
-    {
+    if let Some((scheme, sep)) = scheme_prefix(t) {
+        let s = scheme.to_ascii_lowercase();
+        return match s.as_str() {
+            "http" | "https" | "ftp" | "ftps" if sep == 3 => LinkKind::Url,
+            _ => LinkKind::Dangerous,
+        };
+    }
+    if lower.starts_with("www.") || lower.starts_with("ftp.") || lower.starts_with("xn--") {
         LinkKind::Url
     } else if lower.starts_with("mailto:") {
         LinkKind::Mailto
     } else if lower.starts_with("tel:") || lower.starts_with("callto:") {
         LinkKind::Tel
+    } else if t.starts_with("\\\\") {
+        LinkKind::Dangerous
     } else if t.starts_with('#') || t.is_empty() || !t.contains(':') {
         LinkKind::Local
     } else {
@@ -43,14 +179,28 @@ pub fn classify(target: &str) -> LinkKind {
     }
 }
 
-/// The host part of a URL (lowercase), if it has one.
+/// The host part of a URL (lowercase, ideographic dots read as `.`), if it has one.
+///
+/// ```
+/// use mugai::render::links::host;
+/// assert_eq!(host("https://a.example.jp/x?next=https://b.example/").as_deref(), Some("a.example.jp"));
+/// assert_eq!(host("www.example.jp/login?u=http://x.example/").as_deref(), Some("www.example.jp"));
+/// ```
 pub fn host(url: &str) -> Option<String> {
-    let rest = match url.find("://") {
-        Some(i) => &url[i + 3..],
-        None if url.to_ascii_lowercase().starts_with("www.") => url,
-        None => return None,
+    let url = url.trim();
+    let rest = match scheme_prefix(url) {
+        Some((scheme, sep)) => &url[scheme.len() + sep..],
+        None => {
+            let lower = url.get(..4).unwrap_or("").to_ascii_lowercase();
+            if lower == "www." || lower == "ftp." {
+                url
+            } else {
+                return None;
+            }
+        }
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let rest = rest.trim_start_matches(['/', '\\']);
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
     let authority = &rest[..end];
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = if host.starts_with('[') {
@@ -58,39 +208,243 @@ pub fn host(url: &str) -> Option<String> {
     } else {
         host.split(':').next().unwrap_or(host)
     };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host: String = host
+        .chars()
+        .filter(|&c| !is_invisible(c))
+        .map(|c| if is_dot(c) { '.' } else { c })
+        .collect();
+    let host = host.trim_end_matches('.').to_lowercase();
     (!host.is_empty()).then_some(host)
 }
 
-/// Defangs a URL: the scheme loses its power (`http`→`hxxp`, `https`→`hxxps`, `ftp`→`fxp`)
-/// and every dot of the host becomes `[.]`, so that no client turns it into a link.
+/// One link found in text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Byte range of the link in the text.
+    pub range: Range<usize>,
+    /// What kind of link it is.
+    pub kind: LinkKind,
+}
+
+/// Where a link starts at byte `i` of `s`, and how long its prefix (scheme and separator,
+/// or UNC `\\`) is; `floor` is the first byte a link may start at.
+fn start_at(s: &str, floor: usize, i: usize) -> Option<(usize, usize)> {
+    let b = s.as_bytes();
+    let boundary = |at: usize| {
+        at == 0
+            || !(b[at - 1].is_ascii_alphanumeric()
+                || matches!(
+                    b[at - 1],
+                    b'.' | b'@' | b'-' | b'_' | b'[' | b'\\' | b'/' | b'%'
+                ))
+    };
+    match b[i] {
+        b':' => {
+            let mut st = i;
+            while st > floor && i - st < 32 && is_scheme_byte(b[st - 1]) {
+                st -= 1;
+            }
+            while st < i && !b[st].is_ascii_alphabetic() {
+                st += 1;
+            }
+            if st == i || (st > 0 && b[st - 1] == b'[') {
+                return None;
+            }
+            let (scheme, sep) = scheme_prefix(&s[st..])?;
+            (scheme.len() == i - st).then_some((st, scheme.len() + sep))
+        }
+        b'w' | b'W' | b'f' | b'F' | b'x' | b'X' if boundary(i) => {
+            let head = b.get(i..i + 4)?;
+            let known = head.eq_ignore_ascii_case(b"www.")
+                || head.eq_ignore_ascii_case(b"ftp.")
+                || head.eq_ignore_ascii_case(b"xn--");
+            let next = s.get(i + 4..)?.chars().next()?;
+            (known && (next.is_alphanumeric() || is_fullwidth_alnum(next))).then_some((i, 0))
+        }
+        b'\\' if boundary(i) && b.get(i + 1) == Some(&b'\\') => {
+            let next = s.get(i + 2..)?.chars().next()?;
+            next.is_alphanumeric().then_some((i, 2))
+        }
+        _ => None,
+    }
+}
+
+/// The end of the host that starts at byte `from` of `s`.
+/// After an explicit scheme every ideographic dot followed by a letter is a host dot; in a
+/// bare host (`www.`…) only one followed by an ASCII or full-width letter or digit is, so
+/// that Japanese prose after a host name stays as it is.
+fn host_end(s: &str, from: usize, after_scheme: bool) -> usize {
+    let mut end = from;
+    let mut chars = s[from..].char_indices().peekable();
+    while let Some((off, c)) = chars.next() {
+        let next = chars.peek().map(|&(_, n)| n);
+        let ok = match c {
+            '。' | '｡' => next.is_some_and(|n| {
+                n.is_ascii_alphanumeric()
+                    || is_fullwidth_alnum(n)
+                    || (after_scheme && n.is_alphanumeric())
+            }),
+            '．' => next.is_some_and(|n| n.is_alphanumeric()),
+            _ => host_char(c),
+        };
+        if !ok {
+            break;
+        }
+        end = from + off + c.len_utf8();
+    }
+    end
+}
+
+/// The end of the link that starts at `start` with a prefix of `prefix` bytes, trailing
+/// punctuation excluded; `None` when nothing follows the prefix.
+fn link_end(s: &str, start: usize, prefix: usize) -> Option<usize> {
+    let body = start + prefix;
+    let mut end = host_end(s, body, prefix > 0);
+    if s[end..].starts_with(['/', '?', '#', '\\']) {
+        end += s[end..]
+            .char_indices()
+            .find(|&(_, c)| !path_char(c))
+            .map_or(s.len() - end, |(off, _)| off);
+    }
+    while end > body {
+        let Some(last) = s[..end].chars().next_back() else {
+            break;
+        };
+        if matches!(
+            last,
+            '.' | ',' | ';' | ':' | '!' | '?' | ')' | ']' | '\'' | '．' | '。'
+        ) || is_invisible(last)
+        {
+            end -= last.len_utf8();
+        } else {
+            break;
+        }
+    }
+    let bare = prefix == 0;
+    let host = &s[body..end.min(host_end(s, body, prefix > 0))];
+    if end <= body || (bare && !host.chars().any(is_dot)) {
+        return None;
+    }
+    Some(end)
+}
+
+/// Finds every link in `text` in one pass: any `scheme://` (or `scheme:\\`), schemes that
+/// work without slashes (`file:`, `smb:`, `webcal:`, `javascript:`…), bare `www.`, `ftp.`
+/// and `xn--` hosts, and UNC paths. Defanged forms (`hxxps://a[.]jp/`) are found too, so
+/// that a half-defanged link is completed.
+///
+/// ```
+/// use mugai::render::links::{find_links, LinkKind};
+/// let text = "see https://例え.jp/ or \\\\srv\\share and smb://nas/x";
+/// let found: Vec<&str> = find_links(text).iter().map(|f| &text[f.range.clone()]).collect();
+/// assert_eq!(found, ["https://例え.jp/", "\\\\srv\\share", "smb://nas/x"]);
+/// assert_eq!(find_links("www.example.jp")[0].kind, LinkKind::Url);
+/// ```
+pub fn find_links(text: &str) -> Vec<Found> {
+    let mut out = Vec::new();
+    let mut floor = 0;
+    let mut i = 0;
+    let b = text.as_bytes();
+    while i < b.len() {
+        if let Some((start, prefix)) = start_at(text, floor, i)
+            && let Some(end) = link_end(text, start, prefix)
+        {
+            out.push(Found {
+                range: start..end,
+                kind: classify(&text[start..end]),
+            });
+            floor = end;
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Writes `host` with every dot (also `。`, `．`, `｡`) as `[.]`; dots already bracketed stay.
+fn push_host(out: &mut String, host: &str) {
+    let mut prev = '\0';
+    let mut chars = host.chars().peekable();
+    while let Some(c) = chars.next() {
+        let bracketed = prev == '[' && chars.peek() == Some(&']');
+        if is_dot(c) && !bracketed {
+            out.push_str("[.]");
+        } else {
+            out.push(c);
+        }
+        prev = c;
+    }
+}
+
+/// Writes a defanged scheme and separator: `http`/`https`/`ftp`/`ftps` become
+/// `hxxp`/`hxxps`/`fxp`/`fxps`; any other scheme keeps its name and its colon becomes `[:]`.
+fn push_scheme(out: &mut String, scheme: &str, sep: &str) {
+    let lower = scheme.to_ascii_lowercase();
+    let renamed = match lower.as_str() {
+        "http" => Some("hxxp"),
+        "https" => Some("hxxps"),
+        "ftp" => Some("fxp"),
+        "ftps" => Some("fxps"),
+        s if DEFANGED_SCHEMES.contains(&s) => Some(s),
+        _ => None,
+    };
+    match renamed {
+        Some(r) if sep.len() == 3 => {
+            out.push_str(r);
+            out.push_str(sep);
+        }
+        _ => {
+            out.push_str(scheme);
+            out.push_str("[:]");
+            out.push_str(&sep[1..]);
+        }
+    }
+}
+
+/// Defangs a link so that no client turns it into a live one: every scheme separator in it
+/// is rewritten (`http`→`hxxp`, `https`→`hxxps`, `ftp`→`fxp`, any other `scheme:` →
+/// `scheme[:]`), every dot of every host in it becomes `[.]`, and a UNC path's `\\` becomes
+/// `[\\]`. Links inside the query (`?next=https://…`) are defanged as well. One pass.
 ///
 /// ```
 /// use mugai::render::links::defang_url;
 /// assert_eq!(defang_url("https://www.example.com/a.html?x=1"), "hxxps://www[.]example[.]com/a.html?x=1");
 /// assert_eq!(defang_url("www.example.jp/"), "www[.]example[.]jp/");
+/// assert_eq!(
+///     defang_url("www.evil.example/login?next=https://city.example.lg.jp/"),
+///     "www[.]evil[.]example/login?next=hxxps://city[.]example[.]lg[.]jp/"
+/// );
+/// assert_eq!(defang_url("smb://nas.example/share"), "smb[:]//nas[.]example/share");
+/// assert_eq!(defang_url("file:///C:/x.exe"), "file[:]///C:/x.exe");
+/// assert_eq!(defang_url("\\\\srv.example\\share"), "[\\\\]srv[.]example\\share");
+/// assert_eq!(defang_url("https://例え。テスト。jp/"), "hxxps://例え[.]テスト[.]jp/");
+/// assert_eq!(defang_url(&defang_url("https://a.b/")), "hxxps://a[.]b/");
 /// ```
 pub fn defang_url(url: &str) -> String {
-    let (scheme, rest) = match url.find("://") {
-        Some(i) => (&url[..i], &url[i + 3..]),
-        None => ("", url),
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(end);
     let mut out = String::with_capacity(url.len() + 16);
-    if !scheme.is_empty() {
-        let s = scheme.to_ascii_lowercase();
-        out.push_str(match s.as_str() {
-            "http" => "hxxp",
-            "https" => "hxxps",
-            "ftp" => "fxp",
-            "ftps" => "fxps",
-            _ => &s,
-        });
-        out.push_str("://");
+    let b = url.as_bytes();
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let Some((start, prefix)) = start_at(url, copied, i) else {
+            i += 1;
+            continue;
+        };
+        out.push_str(&url[copied..start]);
+        let body = start + prefix;
+        if prefix == 2 && b[start] == b'\\' {
+            out.push_str("[\\\\]");
+        } else if prefix > 0 {
+            let colon = url[start..body].find(':').map_or(body, |c| start + c);
+            push_scheme(&mut out, &url[start..colon], &url[colon..body]);
+        }
+        let end = host_end(url, body, prefix > 0);
+        push_host(&mut out, &url[body..end]);
+        copied = end;
+        i = end.max(i + 1);
     }
-    out.push_str(&authority.replace('.', "[.]"));
-    out.push_str(path);
+    out.push_str(&url[copied..]);
     out
 }
 
@@ -130,28 +484,35 @@ pub fn show_target(target: &str, policy: &LinkPolicy) -> Option<String> {
 }
 
 /// Whether the visible text of a link looks like a URL or host name pointing somewhere else
-/// than its target (a classic phishing trick).
+/// than its target (a classic phishing trick). A `://` in the query of either does not
+/// count: hosts are read from the start.
 ///
 /// ```
 /// use mugai::render::links::text_disagrees;
 /// assert!(text_disagrees("https://www.city.example.lg.jp/", "https://evil.example.com/login"));
 /// assert!(!text_disagrees("市のホームページ", "https://evil.example.com/"));
 /// assert!(!text_disagrees("www.example.jp", "https://www.example.jp/top"));
+/// assert!(text_disagrees(
+///     "www.city.example.lg.jp/?r=https://evil.example.com/",
+///     "https://evil.example.com/"
+/// ));
 /// ```
 pub fn text_disagrees(text: &str, target: &str) -> bool {
     let text = text.trim();
-    let looks_like_url = text.contains("://")
+    let has_scheme = scheme_prefix(text).is_some_and(|(_, sep)| sep == 3);
+    let looks_like_url = has_scheme
         || text.to_ascii_lowercase().starts_with("www.")
         || (text.contains('.')
             && !text.contains(' ')
-            && text
-                .rsplit('.')
-                .next()
-                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())));
+            && host(&format!("http://{text}")).is_some_and(|h| {
+                h.rsplit('.').next().is_some_and(|tld| {
+                    tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic())
+                })
+            }));
     if !looks_like_url {
         return false;
     }
-    let shown = if text.contains("://") {
+    let shown = if has_scheme {
         host(text)
     } else {
         host(&format!("http://{text}"))
@@ -163,88 +524,42 @@ pub fn text_disagrees(text: &str, target: &str) -> bool {
     }
 }
 
-/// Characters that end a URL in running text.
-fn ends_url(c: char) -> bool {
-    c.is_whitespace()
-        || !c.is_ascii()
-        || matches!(
-            c,
-            '<' | '>' | '"' | '\'' | '`' | '{' | '}' | '|' | '\\' | '^'
-        )
+/// How one link found in text is shown under `policy`: web URLs follow `links.urls`; any
+/// other scheme and UNC paths are always defanged (or removed under `remove`).
+fn shown_in_text(link: &str, kind: LinkKind, policy: &LinkPolicy) -> String {
+    match (kind, policy.urls) {
+        (_, LinkMode::Remove) => "[URL]".to_owned(),
+        (LinkKind::Url, LinkMode::Keep) => link.to_owned(),
+        _ => defang_url(link),
+    }
 }
 
-/// Applies the link policy to URLs written in plain text (`http://`, `https://`, `ftp://`,
-/// `www.`). Returns the text and the number of URLs rewritten.
+/// Applies the link policy to every link [`find_links`] finds in `text`. Returns the text
+/// and the number of links rewritten (links already in their final form are not counted,
+/// so the function is idempotent).
 ///
 /// ```
 /// use mugai::{render::links::rewrite_text_urls, policy::LinkPolicy};
 /// let (t, n) = rewrite_text_urls("see https://example.com/x. ok", &LinkPolicy::default());
 /// assert_eq!(t, "see hxxps://example[.]com/x. ok");
 /// assert_eq!(n, 1);
+/// let (t, _) = rewrite_text_urls("open \\\\nas\\share or webcal://cal.example/a.ics", &LinkPolicy::default());
+/// assert_eq!(t, "open [\\\\]nas\\share or webcal[:]//cal[.]example/a.ics");
 /// ```
 pub fn rewrite_text_urls<'a>(text: &'a str, policy: &LinkPolicy) -> (Cow<'a, str>, usize) {
-    if policy.urls == LinkMode::Keep {
-        return (Cow::Borrowed(text), 0);
-    }
-    let bytes = text.as_bytes();
     let mut out = String::new();
     let mut copied = 0;
     let mut count = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        // Jump to the next byte that can start a URL ('h', 'f', 'w', any case).
-        match memchr::memchr3(b'h', b'f', b'w', &bytes[i..]) {
-            Some(j) => {
-                let k = memchr::memchr3(b'H', b'F', b'W', &bytes[i..i + j]).unwrap_or(j);
-                i += k;
-            }
-            None => match memchr::memchr3(b'H', b'F', b'W', &bytes[i..]) {
-                Some(k) => i += k,
-                None => break,
-            },
-        }
-        // Candidate starts: a known scheme or "www." at a word boundary.
-        let at_boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
-        let rest = &bytes[i..];
-        let prefix_len = if !at_boundary {
-            0
-        } else if starts_ci(rest, b"https://") || starts_ci(rest, b"ftps://") {
-            if rest[0].eq_ignore_ascii_case(&b'h') {
-                8
-            } else {
-                7
-            }
-        } else if starts_ci(rest, b"http://") {
-            7
-        } else if starts_ci(rest, b"ftp://") {
-            6
-        } else if starts_ci(rest, b"www.") {
-            4
-        } else {
-            0
-        };
-        if prefix_len == 0 {
-            i += 1;
+    for found in find_links(text) {
+        let link = &text[found.range.clone()];
+        let shown = shown_in_text(link, found.kind, policy);
+        if shown == link {
             continue;
         }
-        let tail = &text[i..];
-        let mut end = tail.find(ends_url).unwrap_or(tail.len());
-        while end > prefix_len && tail[..end].ends_with(['.', ',', ';', ':', '!', '?', ')', ']']) {
-            end -= 1;
-        }
-        if end <= prefix_len {
-            i += prefix_len;
-            continue;
-        }
-        let url = &tail[..end];
-        out.push_str(&text[copied..i]);
-        match show_target(url, policy) {
-            Some(shown) => out.push_str(&shown),
-            None => out.push_str("[URL]"),
-        }
+        out.push_str(&text[copied..found.range.start]);
+        out.push_str(&shown);
+        copied = found.range.end;
         count += 1;
-        i += end;
-        copied = i;
     }
     if count == 0 {
         return (Cow::Borrowed(text), 0);
@@ -253,19 +568,31 @@ pub fn rewrite_text_urls<'a>(text: &'a str, policy: &LinkPolicy) -> (Cow<'a, str
     (Cow::Owned(out), count)
 }
 
-fn starts_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn found(text: &str) -> Vec<&str> {
+        find_links(text)
+            .into_iter()
+            .map(|f| &text[f.range])
+            .collect()
+    }
+
+    fn defanged(text: &str) -> String {
+        rewrite_text_urls(text, &LinkPolicy::default())
+            .0
+            .into_owned()
+    }
+
     #[test]
     fn rewrite_is_idempotent() {
         let p = LinkPolicy::default();
-        let (once, _) = rewrite_text_urls("a http://x.jp/ b www.y.jp c", &p);
-        assert_eq!(once, "a hxxp://x[.]jp/ b www[.]y[.]jp c");
+        let (once, _) = rewrite_text_urls("a http://x.jp/ b www.y.jp c \\\\h\\s d smb://n.x/", &p);
+        assert_eq!(
+            once,
+            "a hxxp://x[.]jp/ b www[.]y[.]jp c [\\\\]h\\s d smb[:]//n[.]x/"
+        );
         let (twice, n) = rewrite_text_urls(&once, &p);
         assert_eq!(twice, once);
         assert_eq!(n, 0);
@@ -273,22 +600,133 @@ mod tests {
 
     #[test]
     fn japanese_punctuation_ends_url() {
-        let (t, _) = rewrite_text_urls("詳細はhttps://a.example.jp/x。", &LinkPolicy::default());
-        assert_eq!(t, "詳細はhxxps://a[.]example[.]jp/x。");
+        assert_eq!(
+            defanged("詳細はhttps://a.example.jp/x。"),
+            "詳細はhxxps://a[.]example[.]jp/x。"
+        );
+        assert_eq!(
+            defanged("（www.city.example.jp）をご覧ください"),
+            "（www[.]city[.]example[.]jp）をご覧ください"
+        );
+        assert_eq!(defanged("www.example.jp。次に"), "www[.]example[.]jp。次に");
+    }
+
+    #[test]
+    fn scheme_separator_in_the_query_is_defanged_too() {
+        assert_eq!(
+            defanged("go www.evil.example/login?next=https://city.example.lg.jp/ now"),
+            "go www[.]evil[.]example/login?next=hxxps://city[.]example[.]lg[.]jp/ now"
+        );
+        assert_eq!(
+            defang_url("https://a.example/?u=http://b.example/&v=www.c.example"),
+            "hxxps://a[.]example/?u=hxxp://b[.]example/&v=www[.]c[.]example"
+        );
+    }
+
+    #[test]
+    fn idn_fullwidth_and_zero_width_hosts_are_whole() {
+        assert_eq!(
+            found("x https://例え.テスト/パス y"),
+            ["https://例え.テスト/"]
+        );
+        assert_eq!(defanged("https://例え.テスト/"), "hxxps://例え[.]テスト/");
+        assert_eq!(
+            defanged("https://ｅｖｉｌ．ｅｘａｍｐｌｅ．com/"),
+            "hxxps://ｅｖｉｌ[.]ｅｘａｍｐｌｅ[.]com/"
+        );
+        assert_eq!(
+            defanged("https://evil\u{200B}.example\u{200B}.com/a"),
+            "hxxps://evil\u{200B}[.]example\u{200B}[.]com/a"
+        );
+        assert_eq!(
+            defanged("h\u{200B}ttps://evil.example/"),
+            "h\u{200B}ttps[:]//evil[.]example/"
+        );
+        assert_eq!(
+            defanged("https://evil。example。com/"),
+            "hxxps://evil[.]example[.]com/"
+        );
+        assert_eq!(
+            defanged("xn--eckwd4c7c.xn--zckzah/"),
+            "xn--eckwd4c7c[.]xn--zckzah/"
+        );
+    }
+
+    #[test]
+    fn every_scheme_and_unc_is_found() {
+        assert_eq!(
+            found(
+                "file:///C:/a.exe smb://nas/s webcal://c.example/x \\\\srv\\s ftp.example.jp javascript:alert(1) HTTPS:\\\\evil.example"
+            ),
+            [
+                "file:///C:/a.exe",
+                "smb://nas/s",
+                "webcal://c.example/x",
+                "\\\\srv\\s",
+                "ftp.example.jp",
+                "javascript:alert",
+                "HTTPS:\\\\evil.example"
+            ]
+        );
+        assert_eq!(
+            defanged("HTTPS:\\\\evil.example"),
+            "hxxps:\\\\evil[.]example"
+        );
+        assert_eq!(
+            defanged("ms-word:ofe|u|https://x.example/a.doc"),
+            "ms-word[:]ofe|u|hxxps://x[.]example/a.doc"
+        );
+    }
+
+    #[test]
+    fn addresses_times_and_prose_are_not_links() {
+        assert!(found("mail user@www.example.jp at 12:30, Re: x, note: y, a.b").is_empty());
+        assert!(found("taro@ftp.example.jp").is_empty());
+        assert!(found("http:// and www. alone").is_empty());
+    }
+
+    #[test]
+    fn remove_mode_removes_every_kind() {
+        let p = LinkPolicy {
+            urls: LinkMode::Remove,
+            ..LinkPolicy::default()
+        };
+        let (t, n) = rewrite_text_urls("a file://h/x b \\\\h\\s c https://x.jp/ d", &p);
+        assert_eq!(t, "a [URL] b [URL] c [URL] d");
+        assert_eq!(n, 3);
+    }
+
+    #[test]
+    fn keep_mode_still_defangs_dangerous_schemes() {
+        let p = LinkPolicy {
+            urls: LinkMode::Keep,
+            ..LinkPolicy::default()
+        };
+        let (t, _) = rewrite_text_urls("https://x.jp/ smb://n/s", &p);
+        assert_eq!(t, "https://x.jp/ smb[:]//n/s");
+    }
+
+    #[test]
+    fn finding_is_linear() {
+        let unit = "a://b?c=http://d.e/www.f.g\\\\h ";
+        let small = unit.repeat(500);
+        let big = unit.repeat(4000);
+        let (a, _) = rewrite_text_urls(&small, &LinkPolicy::default());
+        let (b, _) = rewrite_text_urls(&big, &LinkPolicy::default());
+        assert_eq!(b.len(), a.len() * 8);
+        let long = format!("https://{}", "a.".repeat(50_000));
+        assert!(defang_url(&long).len() > long.len());
     }
 
     #[test]
     fn dangerous_schemes_are_never_shown() {
+        let p = LinkPolicy::default();
+        assert_eq!(show_target("javascript:alert(1)", &p), None);
+        assert_eq!(show_target("data:text/html;base64,xx", &p), None);
+        assert_eq!(show_target("file://host/x", &p), None);
+        assert_eq!(show_target("\\\\host\\share", &p), None);
         assert_eq!(
-            show_target("javascript:alert(1)", &LinkPolicy::default()),
-            None
-        );
-        assert_eq!(
-            show_target("data:text/html;base64,xx", &LinkPolicy::default()),
-            None
-        );
-        assert_eq!(
-            show_target("mailto:a@b.jp?subject=x", &LinkPolicy::default()).as_deref(),
+            show_target("mailto:a@b.jp?subject=x", &p).as_deref(),
             Some("a@b.jp")
         );
     }
