@@ -637,6 +637,14 @@ impl Walker<'_> {
                 self.report
                     .warn(format!("part {}: {reason}", part.path_string()));
             }
+            if out.hidden > 0 {
+                self.report.act(Action::HiddenRemoved);
+                self.report.warn(format!(
+                    "part {}: {} hidden HTML element(s) dropped",
+                    part.path_string(),
+                    out.hidden
+                ));
+            }
             if out.deceptive_links > 0 {
                 self.report.warn(format!(
                     "part {}: {} link(s) whose text shows another address",

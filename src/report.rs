@@ -102,6 +102,9 @@ pub enum Action {
     TextTruncated,
     /// The Subject was tagged.
     SubjectTagged,
+    /// Hidden HTML content (hidden elements, invisible styles, malformed scripts) was
+    /// dropped, not rendered.
+    HiddenRemoved,
 }
 
 impl Action {
@@ -121,6 +124,7 @@ impl Action {
             Action::NotAMail => "not-a-mail",
             Action::TextTruncated => "text-truncated",
             Action::SubjectTagged => "subject-tagged",
+            Action::HiddenRemoved => "hidden-removed",
         }
     }
 }

@@ -28,10 +28,26 @@ pub struct HtmlText {
     pub links: usize,
     /// Links whose visible text shows another address than their target.
     pub deceptive_links: usize,
+    /// Hidden elements dropped before conversion ([`super::hidden`]).
+    pub hidden: usize,
 }
 
-/// Converts `html` to text at `width` columns.
+/// Converts `html` to text at `width` columns; hidden content is dropped first, for the
+/// converter and the fallback extractor alike.
 pub fn to_text(
+    html: &str,
+    width: usize,
+    guard: &HtmlPolicy,
+    link_policy: &LinkPolicy,
+    lang: Language,
+) -> HtmlText {
+    let visible = super::hidden::strip_hidden(html);
+    let mut out = convert_visible(&visible.html, width, guard, link_policy, lang);
+    out.hidden = visible.dropped;
+    out
+}
+
+fn convert_visible(
     html: &str,
     width: usize,
     guard: &HtmlPolicy,
@@ -82,6 +98,7 @@ fn fallback(html: &str, link_policy: &LinkPolicy, reason: String) -> HtmlText {
         fallback: Some(reason),
         links,
         deceptive_links: 0,
+        hidden: 0,
     }
 }
 

@@ -2,6 +2,7 @@
 //! targets under the link policy), [`text`] (cleaning decoded text) and [`notice`] (what
 //! was done and removed).
 
+pub mod hidden;
 pub mod html;
 pub mod links;
 pub mod notice;

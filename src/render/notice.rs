@@ -12,6 +12,7 @@ struct Words {
     intro: &'static str,
     html: &'static str,
     html_fallback: &'static str,
+    hidden: &'static str,
     removed: &'static str,
     links_defanged: &'static str,
     links_removed: &'static str,
@@ -44,6 +45,7 @@ const JA: Words = Words {
     intro: "このメールは、安全のためテキスト形式に変換（無害化）しています。",
     html: "・HTML 形式の本文をテキストに変換しました。",
     html_fallback: "・HTML の本文が大きく複雑なため、文字だけを簡易に取り出しました。",
+    hidden: "・HTML 内の画面に表示されない文字（隠し要素）は、表示していません。",
     removed: "・添付ファイルなど {} 件を削除しました。内容は下記のとおりです。",
     links_defanged: "・URL はクリックできない形で表示しています（例: hxxps://example[.]jp/）。",
     links_removed: "・設定により、リンク先（URL）を削除しました。",
@@ -84,6 +86,7 @@ const EN: Words = Words {
     intro: "For security, this message has been converted to plain text (sanitised).",
     html: "- The HTML body was converted to text.",
     html_fallback: "- The HTML body was too large or complex; only its text was extracted.",
+    hidden: "- Hidden content in the HTML (text a reader would not see) was left out.",
     removed: "- {} attachment(s) or other items were removed; they are listed below.",
     links_defanged: "- URLs are shown in a form that cannot be clicked (e.g. hxxps://example[.]com/).",
     links_removed: "- Link targets (URLs) were removed, as configured.",
@@ -165,6 +168,10 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
     }
     if has(Action::HtmlFallback) {
         out.push_str(w.html_fallback);
+        out.push('\n');
+    }
+    if has(Action::HiddenRemoved) {
+        out.push_str(w.hidden);
         out.push('\n');
     }
     if !report.removed.is_empty() {
