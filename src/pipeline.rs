@@ -145,6 +145,16 @@ fn finish(
     le: &'static str,
     not_a_mail: bool,
 ) -> Outcome {
+    // Kept header fields are reviewed first: what is cut from them belongs in the notice.
+    let review = rebuild::review_headers(
+        top,
+        &rebuild::HeaderRules {
+            max_field_bytes: policy.limits.max_header_bytes,
+            headers: &policy.headers,
+            links: &policy.links,
+        },
+    );
+    note_header_review(&mut report, &review, policy);
     if body_text.len() > policy.limits.max_text_bytes {
         let cut = (0..=policy.limits.max_text_bytes)
             .rev()
@@ -182,7 +192,7 @@ fn finish(
         report.act(Action::SubjectTagged);
         let old = top
             .get("Subject")
-            .map(|f| decode_unstructured(f.value))
+            .map(|f| rebuild::clean_header_text(&decode_unstructured(f.value), &policy.links).text)
             .unwrap_or_default();
         Some(
             format!("{} {}", policy.notice.subject_tag, old)
@@ -211,12 +221,7 @@ fn finish(
             report.original_sha256.clone(),
         ),
     ];
-    let header_edits = rebuild::plan_header_edits(
-        top,
-        policy.limits.max_header_bytes,
-        subject.as_deref(),
-        &added,
-    );
+    let header_edits = rebuild::plan_header_edits(top, &review, subject.as_deref(), &added);
     let headers = rebuild::apply_header_edits(top, &header_edits, le);
     report.output_bytes = headers.len() + le.len() + encoded.bytes.len();
     Outcome {
@@ -226,6 +231,53 @@ fn finish(
         line_ending: le,
         report,
         not_a_mail,
+    }
+}
+
+/// Records the header review in the report: removed fields counted and named, links and
+/// made-visible characters noted, payloads cut from kept fields listed like attachments.
+fn note_header_review(report: &mut Report, review: &rebuild::HeaderReview, policy: &Policy) {
+    report.headers_removed += review.removed.len();
+    for name in &review.removed {
+        if report.headers_removed_names.len() < 100
+            && !report
+                .headers_removed_names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(name))
+        {
+            report.headers_removed_names.push(name.clone());
+        }
+    }
+    if review.links > 0 {
+        report.links += review.links;
+        match policy.links.urls {
+            LinkMode::Defang => report.act(Action::LinksDefanged),
+            LinkMode::Remove => report.act(Action::LinksRemoved),
+            LinkMode::Keep => {}
+        }
+    }
+    if review.made_visible > 0 {
+        report.warn(format!(
+            "header: {} control, bidi or invisible character(s) made visible",
+            review.made_visible
+        ));
+    }
+    for (n, p) in review.payloads.iter().enumerate() {
+        report.act(Action::SmuggledRemoved);
+        let data = &p.found.data;
+        report.removed.push(RemovedItem {
+            path: format!("header:{}:{}{}", p.field, p.found.kind, n + 1),
+            name: p.found.name.as_deref().map(|n| text::visible_name(n, 120)),
+            declared_type: format!("header {} ({})", p.field, p.found.kind),
+            detected_type: sniff::detect(data).to_owned(),
+            mismatch: false,
+            size: data.len() as u64,
+            sha256: digest::sha256_hex(data),
+            entries: Vec::new(),
+            more_entries: 0,
+            encrypted: false,
+            reason: RemovalReason::Smuggled,
+        });
     }
 }
 
@@ -500,6 +552,8 @@ impl Walker<'_> {
             if let Some(f) = inner.fields.get(name) {
                 let v = decode_unstructured(f.value);
                 let v = text::clean_body(&v).replace('\n', " ");
+                let (v, n) = links::rewrite_text_urls(&v, &self.policy.links);
+                self.note_links(n);
                 let _ = writeln!(head, "{label}: {v}");
             }
         }

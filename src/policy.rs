@@ -26,6 +26,8 @@ pub struct Policy {
     pub name: String,
     /// How links found in text and HTML are shown.
     pub links: LinkPolicy,
+    /// Which header fields of the original are kept.
+    pub headers: HeaderPolicy,
     /// The notice that tells the reader what was done.
     pub notice: NoticePolicy,
     /// The encoding and layout of the rebuilt text body.
@@ -45,6 +47,7 @@ impl Default for Policy {
         Policy {
             name: "default".into(),
             links: LinkPolicy::default(),
+            headers: HeaderPolicy::default(),
             notice: NoticePolicy::default(),
             output: OutputPolicy::default(),
             html: HtmlPolicy::default(),
@@ -86,6 +89,77 @@ impl Default for LinkPolicy {
             mailto: LinkMode::Keep,
             tel: LinkMode::Keep,
         }
+    }
+}
+
+/// The header allow-list: the original's fields that a reader or an MTA needs are kept
+/// (cleaned: controls and bidi characters made visible, links defanged, encoded payloads
+/// cut); every other field is removed and counted in the report. The MIME fields
+/// (`MIME-Version`, `Content-*`) are always rebuilt and `X-Mugai-*` always written anew.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HeaderPolicy {
+    /// Field names kept, case-insensitive; a name ending in `*` keeps every field that
+    /// starts with what comes before it (`Resent-*`). Default: the addressing and threading
+    /// fields (From, Sender, Reply-To, To, Cc, Subject, Date, Message-ID, In-Reply-To,
+    /// References), the trace fields (Received, Return-Path, Delivered-To, Resent-*), the
+    /// receiving MTA's verdicts (Authentication-Results, Received-SPF), the flags clients
+    /// show or obey (Importance, Priority, X-Priority, Sensitivity) and the loop guards
+    /// (Auto-Submitted, Precedence).
+    pub keep: Vec<String>,
+}
+
+impl Default for HeaderPolicy {
+    fn default() -> Self {
+        HeaderPolicy {
+            keep: [
+                "From",
+                "Sender",
+                "Reply-To",
+                "To",
+                "Cc",
+                "Subject",
+                "Date",
+                "Message-ID",
+                "In-Reply-To",
+                "References",
+                "Received",
+                "Return-Path",
+                "Delivered-To",
+                "Resent-*",
+                "Authentication-Results",
+                "Received-SPF",
+                "Importance",
+                "Priority",
+                "X-Priority",
+                "Sensitivity",
+                "Auto-Submitted",
+                "Precedence",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+impl HeaderPolicy {
+    /// Whether a field of this name is kept.
+    ///
+    /// ```
+    /// let h = mugai::policy::HeaderPolicy::default();
+    /// assert!(h.keeps(b"subject"));
+    /// assert!(h.keeps(b"Resent-From"));
+    /// assert!(!h.keeps(b"List-Unsubscribe"));
+    /// assert!(!h.keeps(b"X-Mailer"));
+    /// ```
+    pub fn keeps(&self, name: &[u8]) -> bool {
+        self.keep.iter().any(|k| match k.strip_suffix('*') {
+            Some(prefix) => {
+                name.len() >= prefix.len()
+                    && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+            }
+            None => name.eq_ignore_ascii_case(k.as_bytes()),
+        })
     }
 }
 
@@ -386,6 +460,15 @@ impl Policy {
             return Err(Error::PolicyValue {
                 field: "limits.max_mime_depth",
                 message: format!("{} is outside 1..=512", self.limits.max_mime_depth),
+            });
+        }
+        if let Some(bad) = self.headers.keep.iter().find(|k| {
+            let name = k.strip_suffix('*').unwrap_or(k);
+            name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':')
+        }) {
+            return Err(Error::PolicyValue {
+                field: "headers.keep",
+                message: format!("{bad:?} is not a header field name"),
             });
         }
         if self.limits.max_parts == 0 {

@@ -1,18 +1,22 @@
 //! Writing the new message: header edits against the original header block, and the new
 //! text/plain body, transfer-encoded so that every line is 7-bit and at most 998 octets.
 //!
-//! Nothing from the original is copied without a check: a kept header field is copied raw
-//! only when it is 7-bit, free of control characters and within the length limits;
-//! otherwise its decoded value is re-encoded (RFC 2047). Values we write never contain a
+//! Only the header fields on the allow-list (`headers.keep`) are kept; every other field is
+//! removed and counted. Nothing kept is copied without a check: a kept field is decoded,
+//! encoded payloads are cut out of it, its links are defanged and its control, bidi and
+//! invisible characters made visible; it is copied raw only when none of that changed
+//! anything and it is 7-bit, free of control characters and within the length limits;
+//! otherwise its cleaned value is re-encoded (RFC 2047). Values we write never contain a
 //! bare CR or LF, so no input can split a header we write.
 
 use std::fmt::Write as _;
 
+use crate::inspect::smuggle::{self, Smuggled};
 use crate::outcome::HeaderEdit;
 use crate::parse::header::{
     HeaderBlock, RawField, canonicalise_charset_labels, decode_unstructured,
 };
-use crate::policy::{OutputCharset, TransferEncoding};
+use crate::policy::{HeaderPolicy, LinkPolicy, OutputCharset, TransferEncoding};
 
 /// Field names that describe the original MIME structure; they are always removed.
 pub fn is_content_field(name: &[u8]) -> bool {
@@ -177,37 +181,192 @@ fn occurrences(block: &HeaderBlock<'_>) -> Vec<usize> {
         .collect()
 }
 
-/// Plans the header edits for the original top-level header block.
+/// What header review needs from the policy.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderRules<'p> {
+    /// Longest field value kept (decoded bytes); longer values are cut with `…`.
+    pub max_field_bytes: usize,
+    /// The allow-list.
+    pub headers: &'p HeaderPolicy,
+    /// How links in kept fields are shown.
+    pub links: &'p LinkPolicy,
+}
+
+/// What becomes of one field of the original block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fate {
+    /// Copied as it is.
+    Copy,
+    /// Removed: a MIME field (rebuilt) or not on the allow-list.
+    Delete,
+    /// Written anew with this (decoded, cleaned) value.
+    Change(String),
+}
+
+/// A payload cut out of a kept header field.
+#[derive(Debug, Clone)]
+pub struct HeaderPayload {
+    /// The field it was found in.
+    pub field: String,
+    /// What was found.
+    pub found: Smuggled,
+}
+
+/// The review of the original header block: what becomes of each field, and what was
+/// found on the way (for the report).
+#[derive(Debug, Clone, Default)]
+pub struct HeaderReview {
+    fates: Vec<Fate>,
+    /// Names of the fields removed because the allow-list does not name them, in order.
+    pub removed: Vec<String>,
+    /// Links rewritten in kept fields.
+    pub links: usize,
+    /// Control, bidi and invisible characters made visible in kept fields.
+    pub made_visible: usize,
+    /// Encoded payloads cut out of kept fields.
+    pub payloads: Vec<HeaderPayload>,
+}
+
+/// A header value made safe to show, and what it took.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CleanValue {
+    /// The value.
+    pub text: String,
+    /// Links rewritten.
+    pub links: usize,
+    /// Characters made visible.
+    pub made_visible: usize,
+}
+
+/// Characters a header value must not carry as they are: controls other than tab (CR and LF
+/// can come out of an encoded word), bidirectional controls and invisible characters.
+fn needs_mark(c: char) -> bool {
+    (c.is_control() && c != '\t')
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200B}'..='\u{200F}'
+            | '\u{061C}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// Makes a decoded header value safe to show: links are shown under the link policy (one
+/// finder and one defang, as in the body), then control, bidi and invisible characters
+/// become visible `[U+XXXX]` marks.
 ///
-/// `subject` is the new Subject value (decoded) when the Subject must change; `added` are
-/// the fields to add at the end, in order.
+/// ```
+/// use mugai::{policy::LinkPolicy, rebuild::clean_header_text};
+/// let v = clean_header_text("Bill\u{202E}fdp.exe\r\nBcc: x https://evil.example/", &LinkPolicy::default());
+/// assert_eq!(v.text, "Bill[U+202E]fdp.exe[U+000D][U+000A]Bcc: x hxxps://evil[.]example/");
+/// assert_eq!((v.links, v.made_visible), (1, 3));
+/// ```
+pub fn clean_header_text(value: &str, links: &LinkPolicy) -> CleanValue {
+    let (linked, n) = crate::render::links::rewrite_text_urls(value, links);
+    let mut out = CleanValue {
+        text: String::with_capacity(linked.len()),
+        links: n,
+        made_visible: 0,
+    };
+    for c in linked.chars() {
+        if needs_mark(c) {
+            out.made_visible += 1;
+            let _ = write!(out.text, "[U+{:04X}]", c as u32);
+        } else {
+            out.text.push(c);
+        }
+    }
+    out
+}
+
+/// Cuts encoded payloads out of a decoded header value.
+fn cut_payloads(name: &str, value: String, review: &mut HeaderReview) -> String {
+    let found = smuggle::find(value.as_bytes());
+    if found.is_empty() {
+        return value;
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut pos = 0;
+    for s in found {
+        let (start, end) = (s.range.start.min(value.len()), s.range.end.min(value.len()));
+        if start < pos || !value.is_char_boundary(start) || !value.is_char_boundary(end) {
+            continue;
+        }
+        out.push_str(&value[pos..start]);
+        out.push_str("[encoded data removed] ");
+        pos = end;
+        review.payloads.push(HeaderPayload {
+            field: name.to_owned(),
+            found: s,
+        });
+    }
+    out.push_str(&value[pos..]);
+    out.trim_end().to_owned()
+}
+
+/// Reviews the original top-level header block under the allow-list: MIME fields and
+/// fields not on the list are removed; each kept field is decoded, cut to length, cleaned
+/// of payloads, links and invisible characters, and copied raw only when nothing had to
+/// change and its raw form is clean 7-bit.
+pub fn review_headers(block: &HeaderBlock<'_>, rules: &HeaderRules<'_>) -> HeaderReview {
+    let mut review = HeaderReview::default();
+    for f in &block.fields {
+        // A field name too long to write a value after is dropped.
+        let fate = if is_content_field(f.name) || f.name.len() > 200 {
+            Fate::Delete
+        } else if !rules.headers.keeps(f.name) {
+            review.removed.push(f.name_str().to_owned());
+            Fate::Delete
+        } else {
+            let mut decoded = decode_unstructured(f.value);
+            let long = decoded.len() > rules.max_field_bytes;
+            if long {
+                let cut = floor_char_boundary(&decoded, rules.max_field_bytes);
+                decoded.truncate(cut);
+                decoded.push('…');
+            }
+            let uncut = cut_payloads(f.name_str(), decoded.clone(), &mut review);
+            let clean = clean_header_text(&uncut, rules.links);
+            review.links += clean.links;
+            review.made_visible += clean.made_visible;
+            if clean.text != decoded || long || !copyable(f, rules.max_field_bytes) {
+                Fate::Change(clean.text)
+            } else {
+                Fate::Copy
+            }
+        };
+        review.fates.push(fate);
+    }
+    review
+}
+
+/// Plans the header edits for the original top-level header block from its `review`.
+///
+/// `subject` is the new Subject value (decoded, already clean) when the Subject must change;
+/// `added` are the fields to add at the end, in order.
 pub fn plan_header_edits(
     block: &HeaderBlock<'_>,
-    max_field_bytes: usize,
+    review: &HeaderReview,
     subject: Option<&str>,
     added: &[(String, String)],
 ) -> Vec<HeaderEdit> {
     let mut changes = Vec::new();
     let mut deletes = Vec::new();
     let mut subject_done = false;
-    for (f, index) in block.fields.iter().zip(occurrences(block)) {
+    for ((f, index), fate) in block
+        .fields
+        .iter()
+        .zip(occurrences(block))
+        .zip(review.fates.iter().chain(std::iter::repeat(&Fate::Delete)))
+    {
         let name = f.name_str().to_owned();
-        // A field name too long to write a value after is dropped.
-        if is_content_field(f.name) || f.name.len() > 200 {
-            deletes.push(HeaderEdit::Delete { name, index });
-        } else if f.is("Subject") && subject.is_some() && !subject_done {
-            subject_done = true;
-            let value = encode_header_value(&name, subject.unwrap_or_default());
-            changes.push(HeaderEdit::Change { name, index, value });
-        } else if !copyable(f, max_field_bytes) {
-            let mut decoded = decode_unstructured(f.value);
-            if decoded.len() > max_field_bytes {
-                let cut = floor_char_boundary(&decoded, max_field_bytes);
-                decoded.truncate(cut);
-                decoded.push('…');
+        match fate {
+            Fate::Delete => deletes.push(HeaderEdit::Delete { name, index }),
+            _ if f.is("Subject") && subject.is_some() && !subject_done => {
+                subject_done = true;
+                let value = encode_header_value(&name, subject.unwrap_or_default());
+                changes.push(HeaderEdit::Change { name, index, value });
             }
-            let value = encode_header_value(&name, &decoded);
-            changes.push(HeaderEdit::Change { name, index, value });
+            Fate::Change(v) => {
+                let value = encode_header_value(&name, v);
+                changes.push(HeaderEdit::Change { name, index, value });
+            }
+            Fate::Copy => {}
         }
     }
     // Deletions of one name from the highest index down, so indexes do not shift.
@@ -455,13 +614,96 @@ mod tests {
         assert_eq!(text, "テスト〓①\r\n");
     }
 
+    fn rules<'p>(headers: &'p HeaderPolicy, links: &'p LinkPolicy) -> HeaderRules<'p> {
+        HeaderRules {
+            max_field_bytes: 8192,
+            headers,
+            links,
+        }
+    }
+
+    #[test]
+    fn fields_off_the_allow_list_are_deleted_and_counted() {
+        let block = HeaderBlock::parse(
+            b"From: a@b.jp\r\nX-Data: TVqQAAMAAAAEAAAA\r\nList-Unsubscribe: <https://u.example/x>\r\n\
+              Resent-From: c@d.jp\r\nx-data: second\r\nSubject: s\r\n",
+            100,
+        );
+        let review = review_headers(
+            &block,
+            &rules(&HeaderPolicy::default(), &LinkPolicy::default()),
+        );
+        assert_eq!(review.removed, ["X-Data", "List-Unsubscribe", "x-data"]);
+        let edits = plan_header_edits(&block, &review, None, &[]);
+        let rebuilt = apply_header_edits(&block, &edits, "\r\n");
+        assert_eq!(
+            rebuilt,
+            b"From: a@b.jp\r\nResent-From: c@d.jp\r\nSubject: s\r\n"
+        );
+        // The milter deletes the second X-Data before the first.
+        assert_eq!(
+            edits,
+            vec![
+                HeaderEdit::Delete {
+                    name: "x-data".into(),
+                    index: 2
+                },
+                HeaderEdit::Delete {
+                    name: "List-Unsubscribe".into(),
+                    index: 1
+                },
+                HeaderEdit::Delete {
+                    name: "X-Data".into(),
+                    index: 1
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn kept_fields_are_cleaned_and_reencoded() {
+        let block = HeaderBlock::parse(
+            b"From: =?UTF-8?B?5pSv5omV?= <a@b.jp>\r\n\
+              Subject: =?UTF-8?B?6KuL5rGC4oCuZmRwLmV4ZQ0KQmNjOiB4QHkuanA=?=\r\n\
+              Reply-To: see https://evil.example.com/ x@y.jp\r\n",
+            100,
+        );
+        let review = review_headers(
+            &block,
+            &rules(&HeaderPolicy::default(), &LinkPolicy::default()),
+        );
+        assert_eq!(review.links, 1);
+        assert_eq!(review.made_visible, 3);
+        let edits = plan_header_edits(&block, &review, None, &[]);
+        let rebuilt = String::from_utf8(apply_header_edits(&block, &edits, "\r\n")).unwrap();
+        assert!(
+            rebuilt.starts_with("From: =?UTF-8?B?5pSv5omV?= <a@b.jp>\r\n"),
+            "{rebuilt}"
+        );
+        let again = HeaderBlock::parse(rebuilt.as_bytes(), 100);
+        let subject = decode_unstructured(again.get("Subject").unwrap().value);
+        assert_eq!(
+            subject.trim(),
+            "請求[U+202E]fdp.exe[U+000D][U+000A]Bcc: x@y.jp"
+        );
+        assert!(
+            rebuilt.contains("Reply-To: see hxxps://evil[.]example[.]com/ x@y.jp\r\n"),
+            "{rebuilt}"
+        );
+        assert!(!rebuilt.contains("Bcc: x@y.jp\r\n"));
+    }
+
     #[test]
     fn edits_delete_mime_fields_from_the_top() {
         let block = HeaderBlock::parse(
             b"Content-Type: a\r\nSubject: s\r\nContent-Type: b\r\nX-Mugai-Sanitized: fake\r\n",
             100,
         );
-        let edits = plan_header_edits(&block, 8192, None, &[("X-A".into(), "1".into())]);
+        let review = review_headers(
+            &block,
+            &rules(&HeaderPolicy::default(), &LinkPolicy::default()),
+        );
+        let edits = plan_header_edits(&block, &review, None, &[("X-A".into(), "1".into())]);
         assert_eq!(
             edits,
             vec![
@@ -503,7 +745,11 @@ mod tests {
         raw.extend_from_slice(&sjis);
         raw.extend_from_slice(b"\r\n");
         let block = HeaderBlock::parse(&raw, 100);
-        let edits = plan_header_edits(&block, 8192, None, &[]);
+        let review = review_headers(
+            &block,
+            &rules(&HeaderPolicy::default(), &LinkPolicy::default()),
+        );
+        let edits = plan_header_edits(&block, &review, None, &[]);
         assert_eq!(
             edits,
             vec![HeaderEdit::Change {

@@ -19,6 +19,12 @@ pub struct Report {
     pub removed: Vec<RemovedItem>,
     /// Links found in the text, and how they were shown.
     pub links: usize,
+    /// Header fields removed because the allow-list (`headers.keep`) does not name them.
+    #[serde(default)]
+    pub headers_removed: usize,
+    /// Names of those fields, each once (case-insensitive), at most 100.
+    #[serde(default)]
+    pub headers_removed_names: Vec<String>,
     /// Unusual things about the input (malformed structure, mislabelled charsets, fallbacks).
     pub warnings: Vec<String>,
     /// Limits that were reached (the part past them was removed, or the message rejected).

@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::links::rewrite_text_urls;
 use super::text::visible_name;
 use crate::policy::{Language, Policy};
 use crate::report::{Action, RemovalReason, Report};
@@ -146,6 +147,14 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// A name from the message (file name, archive entry, declared type) as the notice shows
+/// it: controls and bidi overrides visible, shortened, and any link in it defanged (a file
+/// named `www.evil.example.com` or `https://…` must not become a live link in the notice).
+fn shown_name(name: &str, max: usize, policy: &Policy) -> String {
+    let visible = visible_name(name, max);
+    rewrite_text_urls(&visible, &policy.links).0.into_owned()
+}
+
 /// Writes the notice for `report`. `quarantined` adds the quarantine id line.
 pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
     let w = match policy.notice.language {
@@ -202,7 +211,7 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
                 .name
                 .as_deref()
                 .filter(|n| !n.trim().is_empty())
-                .map(|n| visible_name(n, 60))
+                .map(|n| shown_name(n, 60, policy))
                 .unwrap_or_else(|| w.no_name.to_owned());
             let reason = w.reasons[reason_index(item.reason)];
             let _ = match policy.notice.language {
@@ -229,7 +238,7 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
                 out,
                 "    {}: {} / {}: {}",
                 w.kind,
-                visible_name(&item.declared_type, 90),
+                shown_name(&item.declared_type, 90, policy),
                 w.detected,
                 item.detected_type
             );
@@ -239,7 +248,11 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
             let _ = writeln!(out, "    {}: {} {}", w.size, thousands(item.size), w.bytes);
             let _ = writeln!(out, "    SHA-256: {}", item.sha256);
             if !item.entries.is_empty() {
-                let names: Vec<String> = item.entries.iter().map(|e| visible_name(e, 60)).collect();
+                let names: Vec<String> = item
+                    .entries
+                    .iter()
+                    .map(|e| shown_name(e, 60, policy))
+                    .collect();
                 let _ = write!(out, "    {}: {}", w.contents, names.join(", "));
                 if item.more_entries > 0 {
                     let _ = write!(
