@@ -121,6 +121,7 @@ fn every_testdata_mail_is_sanitised_as_its_facts_say() {
             for p in &facts.payloads {
                 common::assert_payload_absent(&output, &parsed.body, p, &name);
             }
+            common::live_links::assert_no_live_links(&output, &parsed.body, &name);
             for a in &facts.absent {
                 let raw = memchr::memmem::find(&output, a.as_bytes()).is_some();
                 assert!(
