@@ -233,10 +233,7 @@ fn start_at(s: &str, floor: usize, i: usize) -> Option<(usize, usize)> {
     let boundary = |at: usize| {
         at == 0
             || !(b[at - 1].is_ascii_alphanumeric()
-                || matches!(
-                    b[at - 1],
-                    b'.' | b'@' | b'-' | b'_' | b'[' | b'\\' | b'/' | b'%'
-                ))
+                || matches!(b[at - 1], b'.' | b'@' | b'-' | b'[' | b'\\' | b'/' | b'%'))
     };
     match b[i] {
         b':' => {
@@ -262,8 +259,9 @@ fn start_at(s: &str, floor: usize, i: usize) -> Option<(usize, usize)> {
             (known && (next.is_alphanumeric() || is_fullwidth_alnum(next))).then_some((i, 0))
         }
         b'\\' if boundary(i) && b.get(i + 1) == Some(&b'\\') => {
-            let next = s.get(i + 2..)?.chars().next()?;
-            next.is_alphanumeric().then_some((i, 2))
+            let run = b[i..].iter().take_while(|&&c| c == b'\\').count();
+            let next = s.get(i + run..)?.chars().next()?;
+            next.is_alphanumeric().then_some((i, run))
         }
         _ => None,
     }
@@ -378,7 +376,8 @@ fn push_host(out: &mut String, host: &str) {
 }
 
 /// Writes a defanged scheme and separator: `http`/`https`/`ftp`/`ftps` become
-/// `hxxp`/`hxxps`/`fxp`/`fxps`; any other scheme keeps its name and its colon becomes `[:]`.
+/// `hxxp`/`hxxps`/`fxp`/`fxps`; any other scheme keeps its name and its colon becomes `[:]`;
+/// two slashes or backslashes after the colon are written `//`.
 fn push_scheme(out: &mut String, scheme: &str, sep: &str) {
     let lower = scheme.to_ascii_lowercase();
     let renamed = match lower.as_str() {
@@ -392,13 +391,16 @@ fn push_scheme(out: &mut String, scheme: &str, sep: &str) {
     match renamed {
         Some(r) if sep.len() == 3 => {
             out.push_str(r);
-            out.push_str(sep);
+            out.push(':');
         }
         _ => {
             out.push_str(scheme);
             out.push_str("[:]");
-            out.push_str(&sep[1..]);
         }
+    }
+    // Backslashes after the colon are written as slashes: `\\host` would be a UNC path.
+    if sep.len() == 3 {
+        out.push_str("//");
     }
 }
 
@@ -433,8 +435,10 @@ pub fn defang_url(url: &str) -> String {
         };
         out.push_str(&url[copied..start]);
         let body = start + prefix;
-        if prefix == 2 && b[start] == b'\\' {
-            out.push_str("[\\\\]");
+        if b[start] == b'\\' {
+            out.push('[');
+            out.push_str(&url[start..body]);
+            out.push(']');
         } else if prefix > 0 {
             let colon = url[start..body].find(':').map_or(body, |c| start + c);
             push_scheme(&mut out, &url[start..colon], &url[colon..body]);
@@ -668,9 +672,12 @@ mod tests {
                 "HTTPS:\\\\evil.example"
             ]
         );
+        assert_eq!(defanged("HTTPS:\\\\evil.example"), "hxxps://evil[.]example");
+        assert_eq!(defanged("smb:\\\\nas\\s"), "smb[:]//nas\\s");
+        assert_eq!(defanged("\"\\\\\\\\srv\\\\s\""), "\"[\\\\\\\\]srv\\\\s\"");
         assert_eq!(
-            defanged("HTTPS:\\\\evil.example"),
-            "hxxps:\\\\evil[.]example"
+            defanged("請求書_www.evil.example.com.exe"),
+            "請求書_www[.]evil[.]example[.]com[.]exe"
         );
         assert_eq!(
             defanged("ms-word:ofe|u|https://x.example/a.doc"),

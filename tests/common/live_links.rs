@@ -28,7 +28,7 @@ fn real_dot(c: char) -> bool {
 /// Whether the word ending just before byte `at` allows a link to start at `at`.
 fn boundary(s: &str, at: usize) -> bool {
     s[..at].chars().next_back().is_none_or(|p| {
-        !(p.is_ascii_alphanumeric() || matches!(p, '.' | '@' | '-' | '_' | '[' | '\\' | '/'))
+        !(p.is_ascii_alphanumeric() || matches!(p, '.' | '@' | '-' | '[' | '\\' | '/'))
     })
 }
 
