@@ -89,18 +89,15 @@ pub fn live_links(text: &str) -> Vec<String> {
                 let head = text.get(i..i + 4).unwrap_or("").to_ascii_lowercase();
                 let next = text.get(i + 4..).and_then(|r| r.chars().next());
                 let hosty = next.is_some_and(|n| n.is_alphanumeric());
-                if (head == "www." || head == "ftp.") && hosty {
-                    found.push(excerpt(i));
-                } else if head == "xn--" && has_real_dot(host_after(&text[i..])) {
+                let xn = head == "xn--" && has_real_dot(host_after(&text[i..]));
+                if ((head == "www." || head == "ftp.") && hosty) || xn {
                     found.push(excerpt(i));
                 }
             }
             '\\' if b.get(i + 1) == Some(&b'\\') && boundary(text, i) => {
-                if text[i + 2..]
-                    .chars()
-                    .next()
-                    .is_some_and(|n| n.is_alphanumeric())
-                {
+                let run = b[i..].iter().take_while(|&&c| c == b'\\').count();
+                let next = text[i + run..].chars().next();
+                if next.is_some_and(|n| n.is_alphanumeric()) {
                     found.push(excerpt(i));
                 }
             }
@@ -142,6 +139,7 @@ mod tests {
             "hxxps://a.jp/",
             "x file:///C:/a",
             "\\\\host\\s",
+            "\"\\\\\\\\host\\\\s\"",
             "www.a.jp",
             "ftp.a.jp",
             "javascript:alert(1)",
