@@ -314,6 +314,15 @@ impl<'a> Stripper<'a> {
                     memchr::memmem::find(&b[lt + 4..], b"-->").map_or(b.len(), |e| lt + 4 + e + 3);
                 continue;
             }
+            // `<` not followed by a letter, `/`, `!` or `?` is text (`a < b`), as in HTML.
+            if !b
+                .get(lt + 1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, b'/' | b'!' | b'?'))
+            {
+                self.emit(lt, lt + 1);
+                pos = lt + 1;
+                continue;
+            }
             let gt = memchr::memchr(b'>', &b[lt..]).map_or(b.len(), |e| lt + e);
             let tag_text = &self.lower[lt + 1..gt];
             // A `<script` or `<style` anywhere in the tag text (`<scr<script>`): raw text up to
@@ -582,6 +591,23 @@ mod tests {
         let (t, n) = strip("a<img hidden alt=SECRET>b<!-- <div hidden> -->c<br/>");
         assert_eq!(t, "abc<br/>");
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn a_lone_less_than_sign_is_text() {
+        let (t, n) = strip("if a < b then c <script>x</script> d <3");
+        assert_eq!(t, "if a < b then c  d <3");
+        assert_eq!(n, 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_never_grows(s in "(<|>|/|script|style|div|p|li| |hidden|class=x|style=display:none|\\.x\\{display:none\\}|あ|\"|'|=|<!--|-->|[a-z])*") {
+            let out = strip_hidden(&s);
+            proptest::prop_assert!(out.html.len() <= s.len());
+            let again = strip_hidden(&out.html);
+            proptest::prop_assert!(again.html.len() <= out.html.len());
+        }
     }
 
     #[test]

@@ -66,8 +66,10 @@ const BARE_SCHEMES: &[&str] = &[
 /// Already defanged schemes: shown as they are.
 const DEFANGED_SCHEMES: &[&str] = &["hxxp", "hxxps", "fxp", "fxps"];
 
+/// Bytes of a scheme name. RFC 3986 also allows `.`, but no scheme in use has one, and
+/// reading `www.evil` in `www.evil:…` as a scheme would hide a host.
 fn is_scheme_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-')
 }
 
 fn is_slash(b: Option<&u8>) -> bool {
@@ -98,8 +100,7 @@ fn ends_link(c: char) -> bool {
 /// included; separators end it).
 fn host_char(c: char) -> bool {
     if c.is_ascii() {
-        c.is_ascii_alphanumeric()
-            || matches!(c, '-' | '_' | '.' | '@' | ':' | '[' | ']' | '%' | '~')
+        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | ':' | '%' | '~')
     } else {
         c.is_alphanumeric() || is_invisible(c) || is_dot(c) || is_fullwidth_alnum(c)
     }
@@ -251,11 +252,18 @@ fn start_at(s: &str, floor: usize, i: usize) -> Option<(usize, usize)> {
             (scheme.len() == i - st).then_some((st, scheme.len() + sep))
         }
         b'w' | b'W' | b'f' | b'F' | b'x' | b'X' if boundary(i) => {
-            let head = b.get(i..i + 4)?;
-            let known = head.eq_ignore_ascii_case(b"www.")
-                || head.eq_ignore_ascii_case(b"ftp.")
-                || head.eq_ignore_ascii_case(b"xn--");
-            let next = s.get(i + 4..)?.chars().next()?;
+            // `www[.]` too: a host defanged before is read the same way again.
+            let head = b.get(i..i + 3)?;
+            let dot = match b.get(i + 3..)? {
+                [b'-', ..] if head.eq_ignore_ascii_case(b"xn-") => 1,
+                [b'.', ..] => 1,
+                [b'[', b'.', b']', ..] => 3,
+                _ => return None,
+            };
+            let known = head.eq_ignore_ascii_case(b"www")
+                || head.eq_ignore_ascii_case(b"ftp")
+                || head.eq_ignore_ascii_case(b"xn-");
+            let next = s.get(i + 3 + dot..)?.chars().next()?;
             (known && (next.is_alphanumeric() || is_fullwidth_alnum(next))).then_some((i, 0))
         }
         b'\\' if boundary(i) && b.get(i + 1) == Some(&b'\\') => {
@@ -271,11 +279,29 @@ fn start_at(s: &str, floor: usize, i: usize) -> Option<(usize, usize)> {
 /// After an explicit scheme every ideographic dot followed by a letter is a host dot; in a
 /// bare host (`www.`…) only one followed by an ASCII or full-width letter or digit is, so
 /// that Japanese prose after a host name stays as it is.
+///
+/// A colon continues the host only before a port number or a `user:password@`.
 fn host_end(s: &str, from: usize, after_scheme: bool) -> usize {
+    let b = s.as_bytes();
     let mut end = from;
-    let mut chars = s[from..].char_indices().peekable();
-    while let Some((off, c)) = chars.next() {
-        let next = chars.peek().map(|&(_, n)| n);
+    // An IPv6 literal `[…]` right at the start.
+    if b.get(from) == Some(&b'[') {
+        let len = b[from + 1..]
+            .iter()
+            .take(64)
+            .take_while(|c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.'))
+            .count();
+        if b.get(from + 1 + len) == Some(&b']') {
+            end = from + len + 2;
+        }
+    }
+    while let Some(c) = s[end..].chars().next() {
+        // A dot already defanged is still part of the host.
+        if s[end..].starts_with("[.]") {
+            end += 3;
+            continue;
+        }
+        let next = s[end + c.len_utf8()..].chars().next();
         let ok = match c {
             '。' | '｡' => next.is_some_and(|n| {
                 n.is_ascii_alphanumeric()
@@ -283,12 +309,43 @@ fn host_end(s: &str, from: usize, after_scheme: bool) -> usize {
                     || (after_scheme && n.is_alphanumeric())
             }),
             '．' => next.is_some_and(|n| n.is_alphanumeric()),
+            // A port or `user:password@`; anything else after a colon (`host://`,
+            // `smb:x`) is not host.
+            ':' => next.is_some_and(|n| n.is_ascii_digit()) || userinfo_follows(&b[end + 1..]),
             _ => host_char(c),
         };
         if !ok {
             break;
         }
-        end = from + off + c.len_utf8();
+        end += c.len_utf8();
+    }
+    end
+}
+
+/// Whether an `@` follows within the next 64 bytes, reached through host characters (and
+/// the brackets of `[.]`) only.
+fn userinfo_follows(rest: &[u8]) -> bool {
+    rest.iter()
+        .take(64)
+        .take_while(|&&c| matches!(c, b'@' | b'[' | b']') || host_char(c as char))
+        .any(|&c| c == b'@')
+}
+
+/// The end of the path, query and fragment that start at byte `from` of the link whose body
+/// (after the scheme) starts at `body`; the host of a link embedded in them
+/// (`?next=https://例え.jp/`, `smb:host`, `?u=www.例え.jp`) is read with the host rules.
+fn path_end(s: &str, body: usize, from: usize) -> usize {
+    let mut end = from;
+    while let Some(c) = s[end..].chars().next() {
+        if matches!(c, ':' | 'w' | 'W' | 'f' | 'F' | 'x' | 'X' | '\\')
+            && let Some((st, prefix)) = start_at(s, body, end)
+        {
+            end = host_end(s, st + prefix, prefix > 0).max(end + 1);
+        } else if path_char(c) {
+            end += c.len_utf8();
+        } else {
+            break;
+        }
     }
     end
 }
@@ -298,11 +355,8 @@ fn host_end(s: &str, from: usize, after_scheme: bool) -> usize {
 fn link_end(s: &str, start: usize, prefix: usize) -> Option<usize> {
     let body = start + prefix;
     let mut end = host_end(s, body, prefix > 0);
-    if s[end..].starts_with(['/', '?', '#', '\\']) {
-        end += s[end..]
-            .char_indices()
-            .find(|&(_, c)| !path_char(c))
-            .map_or(s.len() - end, |(off, _)| off);
+    if s[end..].starts_with(['/', '?', '#', '\\', ':']) {
+        end = path_end(s, body, end);
     }
     while end > body {
         let Some(last) = s[..end].chars().next_back() else {
@@ -443,7 +497,16 @@ pub fn defang_url(url: &str) -> String {
             let colon = url[start..body].find(':').map_or(body, |c| start + c);
             push_scheme(&mut out, &url[start..colon], &url[colon..body]);
         }
-        let end = host_end(url, body, prefix > 0);
+        let mut end = host_end(url, body, prefix > 0);
+        if url[end..].starts_with(':') {
+            // The host ends in the scheme of an embedded link (`smb:http://…`): that scheme
+            // is left for the next round.
+            end -= url.as_bytes()[body..end]
+                .iter()
+                .rev()
+                .take_while(|&&c| is_scheme_byte(c))
+                .count();
+        }
         push_host(&mut out, &url[body..end]);
         copied = end;
         i = end.max(i + 1);
@@ -551,6 +614,23 @@ fn shown_in_text(link: &str, kind: LinkKind, policy: &LinkPolicy) -> String {
 /// assert_eq!(t, "open [\\\\]nas\\share or webcal[:]//cal[.]example/a.ics");
 /// ```
 pub fn rewrite_text_urls<'a>(text: &'a str, policy: &LinkPolicy) -> (Cow<'a, str>, usize) {
+    let (first, count) = rewrite_once(text, policy);
+    if count == 0 {
+        return (first, 0);
+    }
+    // A defanged link is read again: a scheme can hide in a host (`smb:smb:@…`) and show up
+    // once the outer link is rewritten. Each pass is linear; real text needs one.
+    let mut text = first.into_owned();
+    for _ in 0..3 {
+        match rewrite_once(&text, policy) {
+            (Cow::Owned(next), _) => text = next,
+            (Cow::Borrowed(_), _) => break,
+        }
+    }
+    (Cow::Owned(text), count)
+}
+
+fn rewrite_once<'a>(text: &'a str, policy: &LinkPolicy) -> (Cow<'a, str>, usize) {
     let mut out = String::new();
     let mut copied = 0;
     let mut count = 0;
@@ -673,6 +753,7 @@ mod tests {
             ]
         );
         assert_eq!(defanged("HTTPS:\\\\evil.example"), "hxxps://evil[.]example");
+        assert_eq!(defanged("smb:http://x.jp/"), "smb[:]hxxp://x[.]jp/");
         assert_eq!(defanged("smb:\\\\nas\\s"), "smb[:]//nas\\s");
         assert_eq!(defanged("\"\\\\\\\\srv\\\\s\""), "\"[\\\\\\\\]srv\\\\s\"");
         assert_eq!(
@@ -711,6 +792,26 @@ mod tests {
         };
         let (t, _) = rewrite_text_urls("https://x.jp/ smb://n/s", &p);
         assert_eq!(t, "https://x.jp/ smb[:]//n/s");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn found_links_are_ordered_and_rewriting_is_idempotent(
+            s in "(https?://|smb:|file:|\\\\|www\\.|ftp\\.|xn--|hxxps://|[a-z]|\\.|。|．|ｅ|例|\u{200B}|/|\\?|=|:| |@|\\[|\\]|\\[\\.\\])*"
+        ) {
+            let mut last = 0;
+            for f in find_links(&s) {
+                proptest::prop_assert!(f.range.start >= last && f.range.end > f.range.start);
+                proptest::prop_assert!(s.is_char_boundary(f.range.start) && s.is_char_boundary(f.range.end));
+                last = f.range.end;
+            }
+            let p = LinkPolicy::default();
+            let (once, _) = rewrite_text_urls(&s, &p);
+            let (twice, n) = rewrite_text_urls(&once, &p);
+            proptest::prop_assert_eq!(&twice, &once);
+            proptest::prop_assert_eq!(n, 0);
+            let _ = defang_url(&s);
+        }
     }
 
     #[test]
