@@ -8,9 +8,10 @@
 //!   hides: `display:none`, `visibility:hidden`/`collapse`, a zero (or under 2px) font size,
 //!   `opacity:0`, `mso-hide:all`, zero height with `overflow:hidden`, or an off-screen
 //!   position (`left`/`top`/`text-indent` beyond -500px);
-//! - `<script>` and `<style>`, also malformed or nested ones (`<scr<script>ipt>`,
+//! - `<script>`, also malformed or nested ones (`<scr<script>ipt>`,
 //!   `<script><script>…</script>…</script>`): everything up to the matching close, or to the
-//!   end of the document when there is none.
+//!   end of the document when there is none. Style sheets are passed on as they are (the
+//!   converter applies their `display:none`), malformed ones (`<sty<style>le>`) dropped.
 //!
 //! Hidden text is a phishing and filter-evasion trick; the number of hidden regions dropped is
 //! reported. Comments are dropped too (they are never visible).
@@ -339,12 +340,17 @@ impl<'a> Stripper<'a> {
                 self.dropped += usize::from(malformed);
                 continue;
             }
-            if tag_text.starts_with(b"style") || memchr::memmem::find(tag_text, b"<style").is_some()
-            {
+            // A style sheet is raw text (`div > p` is no tag); a well-formed one is passed on
+            // for the converter's own CSS, a malformed one (`<sty<style>le>`) is dropped.
+            let malformed_style = memchr::memmem::find(tag_text, b"<style").is_some();
+            if tag_text.starts_with(b"style") || malformed_style {
                 let from = gt.min(b.len());
                 pos = self.next_style_close.next(b, from).map_or(b.len(), |c| {
                     memchr::memchr(b'>', &b[c..]).map_or(b.len(), |e| c + e + 1)
                 });
+                if !malformed_style {
+                    self.emit(lt, pos);
+                }
                 continue;
             }
             pos = (gt + 1).min(b.len());
@@ -563,7 +569,7 @@ mod tests {
                     <p class='x pre'>S1</p><p id=k>S2</p><p class=mob>M</p><p class=vis>V</p>";
         let (t, n) = strip(html);
         assert!(!t.contains("S1") && !t.contains("S2"), "{t}");
-        assert!(t.contains("M") && t.contains("V"), "{t}");
+        assert!(t.contains(">M<") && t.contains(">V<"), "{t}");
         assert_eq!(n, 2);
     }
 
@@ -576,7 +582,9 @@ mod tests {
         assert_eq!(t, "ab");
         let (t, _) = strip("a<SCRIPT type=x>never closed <p>text");
         assert_eq!(t, "a");
-        let (t, _) = strip("a<style>p{}</style>b<STYLE>");
+        let (t, _) = strip("a<style>p{}</style>b<STYLE>div > p {}");
+        assert_eq!(t, "a<style>p{}</style>b<STYLE>div > p {}");
+        let (t, _) = strip("a<sty<style>le>p{}</style>b");
         assert_eq!(t, "ab");
     }
 
