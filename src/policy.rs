@@ -518,6 +518,19 @@ mod tests {
     }
 
     #[test]
+    fn header_allow_list_is_read_and_checked() {
+        let p = Policy::from_toml_str("[headers]\nkeep = [\"From\", \"List-*\"]\n").unwrap();
+        assert!(p.headers.keeps(b"from"));
+        assert!(p.headers.keeps(b"List-Unsubscribe"));
+        assert!(!p.headers.keeps(b"Subject"));
+        assert!(!p.headers.keeps(b"List"));
+        for bad in ["\"\"", "\"*\"", "\"X Bad\"", "\"Subject:\""] {
+            let err = Policy::from_toml_str(&format!("[headers]\nkeep = [{bad}]\n")).unwrap_err();
+            assert!(err.to_string().contains("headers.keep"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn width_out_of_range_is_refused() {
         assert!(Policy::from_toml_str("[output]\nwidth = 5\n").is_err());
     }
