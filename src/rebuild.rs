@@ -694,6 +694,39 @@ mod tests {
     }
 
     #[test]
+    fn payloads_in_kept_fields_are_cut() {
+        let mut pe = b"MZ\x90\x00\x03\x00\x00\x00This program cannot be run in DOS mode.".to_vec();
+        pe.extend((0..400u32).map(|i| (i * 7 % 251) as u8));
+        let b64 = base64_simd::STANDARD.encode_to_string(&pe);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let decoded = format!("見積書\n{}\n", lines.join("\n"));
+        let word = format!(
+            "=?UTF-8?B?{}?=",
+            base64_simd::STANDARD.encode_to_string(decoded.as_bytes())
+        );
+        let raw = format!("Subject: {word}\r\n");
+        let block = HeaderBlock::parse(raw.as_bytes(), 100);
+        let review = review_headers(
+            &block,
+            &rules(&HeaderPolicy::default(), &LinkPolicy::default()),
+        );
+        assert_eq!(review.payloads.len(), 1);
+        assert_eq!(review.payloads[0].field, "Subject");
+        assert!(review.payloads[0].found.data.starts_with(b"MZ"));
+        let edits = plan_header_edits(&block, &review, None, &[]);
+        let rebuilt = apply_header_edits(&block, &edits, "\r\n");
+        let again = HeaderBlock::parse(&rebuilt, 100);
+        let subject = decode_unstructured(again.get("Subject").unwrap().value);
+        assert!(subject.starts_with("見積書"), "{subject}");
+        assert!(subject.contains("[encoded data removed]"), "{subject}");
+        assert!(!subject.contains(&lines[1][..40]), "{subject}");
+    }
+
+    #[test]
     fn edits_delete_mime_fields_from_the_top() {
         let block = HeaderBlock::parse(
             b"Content-Type: a\r\nSubject: s\r\nContent-Type: b\r\nX-Mugai-Sanitized: fake\r\n",

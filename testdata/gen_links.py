@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import email
+import email.header
 import email.policy
 import io
 import json
@@ -208,6 +209,16 @@ def cc_unc_and_file_link():
     return text_mail("共有フォルダ", "ヘッダー試験本文H10です。\n", extra), facts(
         "A UNC path and a file:// URL as Cc display names are defanged",
         markers=["ヘッダー試験本文H10"], absent=["file://", "\\\\fileserver"])
+
+
+@case("headers")
+def subject_encoded_word_hides_base64_pe():
+    token = "PAYLOAD-H11-SUBJECT-PE-e03b"
+    blob = base64.b64encode(pe(token)).decode()
+    inner = "見積書の送付\n" + "\n".join(blob[i:i + 64] for i in range(0, len(blob), 64)) + "\n"
+    return text_mail(b64w(inner), "ヘッダー試験本文H11です。\n"), facts(
+        "An RFC 2047 Subject that decodes to lines of base64 holding a PE: cut out and listed like an attachment",
+        markers=["ヘッダー試験本文H11", "header:Subject"], payloads=[token], min_removed=1, changed=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -477,7 +488,11 @@ def present(raw: bytes, token: bytes) -> bool:
         if isinstance(data, bytes) and token in data:
             return True
     spread = "".join(v for k, v in msg.items() if k.startswith("X-Data-"))
-    return bool(spread) and token in base64.b64decode(spread)
+    if spread and token in base64.b64decode(spread):
+        return True
+    subject = str(email.header.make_header(email.header.decode_header(msg["Subject"])))
+    lines = [l for l in subject.splitlines() if len(l) >= 40]
+    return bool(lines) and token in base64.b64decode("".join(lines))
 
 
 def main() -> None:
