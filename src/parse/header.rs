@@ -437,8 +437,11 @@ impl MimeInfo {
                     }
                 }
                 (HeaderName::ContentDisposition, HeaderValue::ContentType(cd)) => {
-                    if info.disposition.is_none() {
-                        info.disposition = Some(cd.ctype().trim().to_ascii_lowercase());
+                    // Two Content-Disposition fields: `attachment` wins over anything else
+                    // (the reading that exposes more).
+                    let d = cd.ctype().trim().to_ascii_lowercase();
+                    if info.disposition.is_none() || d == "attachment" {
+                        info.disposition = Some(d);
                     }
                     if let Some(name) = cd.attribute("filename") {
                         info.filename = Some(clean_param(name));
@@ -675,6 +678,18 @@ mod tests {
         assert_eq!(i.ctype, "multipart");
         assert_eq!(i.boundaries, vec!["XX".to_string()]);
         assert_eq!(i.other_types, vec!["text/plain".to_string()]);
+    }
+
+    #[test]
+    fn second_disposition_attachment_wins() {
+        let i = info(
+            b"Content-Type: text/plain\r\nContent-Disposition: inline\r\nContent-Disposition: attachment\r\n",
+        );
+        assert!(i.is_attachment());
+        let j = info(
+            b"Content-Type: text/plain\r\nContent-Disposition: attachment\r\nContent-Disposition: inline\r\n",
+        );
+        assert!(j.is_attachment());
     }
 
     #[test]
