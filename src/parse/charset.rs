@@ -260,17 +260,26 @@ pub fn wide_encoding(bytes: &[u8], label: Option<&[u8]>) -> Option<Wide> {
     let label = trim_label(label?);
     let lower: Vec<u8> = label.iter().map(|b| b.to_ascii_lowercase()).collect();
     match lower.as_slice() {
-        b"utf-16le" | b"utf16le" | b"unicodefeff" => Some(Wide::Utf16Le),
-        b"utf-16be" | b"utf16be" | b"unicodefffe" => Some(Wide::Utf16Be),
-        b"utf-16" | b"utf16" | b"ucs-2" | b"ucs2" | b"unicode" | b"iso-10646-ucs-2"
-        | b"csunicode" => Some(utf16_order(bytes)),
         b"utf-7" | b"utf7" | b"unicode-1-1-utf-7" | b"csunicode11utf7" | b"x-utf-7"
             if bytes.is_ascii() =>
         {
             Some(Wide::Utf7)
         }
+        _ if !looks_utf16(bytes) => None,
+        b"utf-16le" | b"utf16le" | b"unicodefeff" => Some(Wide::Utf16Le),
+        b"utf-16be" | b"utf16be" | b"unicodefffe" => Some(Wide::Utf16Be),
+        b"utf-16" | b"utf16" | b"ucs-2" | b"ucs2" | b"unicode" | b"iso-10646-ucs-2"
+        | b"csunicode" => Some(utf16_order(bytes)),
         _ => None,
     }
+}
+
+/// Whether BOM-less data under a UTF-16 label can be UTF-16 at all: data without a single
+/// zero byte that is valid UTF-8 is 8-bit text under a wrong label (real UTF-16 text has line
+/// breaks or spaces, whose high byte is zero).
+fn looks_utf16(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    head.contains(&0) || std::str::from_utf8(head).is_err()
 }
 
 /// The byte order of BOM-less UTF-16: the side with more zero bytes is the high byte.
@@ -528,12 +537,13 @@ mod tests {
 
     #[test]
     fn utf16_byte_order() {
-        let le = b"\x42\x30\x44\x30"; // "あい" little-endian, no zero bytes
+        let le = b"\x42\x30\xab\x30"; // "あカ" little-endian, no zero bytes
         assert_eq!(wide_encoding(le, Some(b"utf-16")), Some(Wide::Utf16Le));
-        assert_eq!(
-            wide_encoding(b"\x30\x42\x30\x44", Some(b"utf-16")),
-            Some(Wide::Utf16Be)
-        );
+        let be = b"\x30\x42\x30\xab";
+        assert_eq!(wide_encoding(be, Some(b"utf-16")), Some(Wide::Utf16Be));
+        // ASCII under a UTF-16 label is not UTF-16.
+        assert_eq!(wide_encoding(b"<html></html>", Some(b"utf-16le")), None);
+        assert_eq!(wide_encoding(b"abcd", Some(b"utf-16")), None);
         let ascii_le = b"H\x00i\x00";
         assert_eq!(
             wide_encoding(ascii_le, Some(b"UTF-16")),
