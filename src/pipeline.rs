@@ -372,8 +372,8 @@ fn salvage(message: &[u8], max: usize, prose_only: bool) -> String {
 }
 
 /// Whether a printable run found in binary data reads as prose: at least 16 characters, at
-/// least three words of at most 24 characters, letters making up 60 % or more of what is not
-/// a space; or, for text without spaces, at least 8 characters that are mostly kana or kanji.
+/// least three words of at most 24 characters, half of them plain words, letters making up
+/// 60 % or more of what is not a space; or, for text without spaces, at least 8 characters that are mostly kana or kanji.
 fn is_prose(run: &str) -> bool {
     let chars = run.chars().filter(|c| !c.is_whitespace()).count();
     let letters = run.chars().filter(|c| c.is_alphabetic()).count();
@@ -382,9 +382,18 @@ fn is_prose(run: &str) -> bool {
         .filter(|&c| matches!(c as u32, 0x3040..=0x30ff | 0x4e00..=0x9fff))
         .count();
     let words: Vec<&str> = run.split_whitespace().collect();
+    // A plain word: letters, lowercase after an optional capital, then optional punctuation
+    // (not `GetProcAddress`, `0x00401000` or `kernel32.dll`).
+    let plain_word = |w: &&str| {
+        let w = w.trim_end_matches([',', '.', ';', ':', '!', '?', ')']);
+        let mut cs = w.chars();
+        cs.next().is_some_and(char::is_alphabetic)
+            && cs.all(|c| c.is_lowercase() || (c.is_alphabetic() && !c.is_ascii()))
+    };
     let wordy = run.chars().count() >= 16
         && words.len() >= 3
         && words.iter().all(|w| w.chars().count() <= 24)
+        && words.iter().filter(|w| plain_word(w)).count() * 2 >= words.len()
         && letters * 10 >= chars * 6;
     wordy || (japanese >= 8 && japanese * 10 >= chars * 6)
 }
@@ -997,4 +1006,70 @@ fn meta_charset(html: &[u8]) -> Option<String> {
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
         .count();
     (len > 0).then(|| String::from_utf8_lossy(&rest[..len]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sanitise(input: &[u8]) -> (Outcome, String) {
+        let outcome = run(&Policy::default(), input).expect("never an error");
+        let body = transfer::quoted_printable(&outcome.body);
+        (outcome, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[test]
+    fn binary_not_a_mail_gives_only_the_notice() {
+        let mut pe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec();
+        pe.extend_from_slice(b"\x00\x00This program cannot be run in DOS mode.\r\r\n$\x00\x00");
+        pe.extend_from_slice(b"TOKEN-NOT-SALVAGED-1\x00".repeat(3).as_slice());
+        let (outcome, body) = sanitise(&pe);
+        assert!(outcome.not_a_mail);
+        assert_eq!(outcome.report.removed.len(), 1);
+        assert_eq!(outcome.report.removed[0].detected_type, "pe-executable");
+        assert_eq!(outcome.report.removed[0].size, pe.len() as u64);
+        assert!(!body.contains("TOKEN-NOT-SALVAGED-1"), "{body}");
+        assert!(!body.contains("cannot be run"), "{body}");
+    }
+
+    #[test]
+    fn text_not_a_mail_is_salvaged_whole() {
+        let memo = "議事録メモ\n次回は六月三日です。\nMEMO-SALVAGED-LINE\n".as_bytes();
+        let (outcome, body) = sanitise(memo);
+        assert!(outcome.not_a_mail);
+        assert!(outcome.report.removed.is_empty());
+        assert!(body.contains("次回は六月三日です。"), "{body}");
+        assert!(body.contains("MEMO-SALVAGED-LINE"), "{body}");
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("シフトJISの覚え書きです。\n");
+        assert!(text_like(&sjis));
+    }
+
+    #[test]
+    fn unsigned_binary_keeps_only_prose_once() {
+        let mut data = Vec::new();
+        for i in 0..300u32 {
+            data.extend_from_slice(&[(i % 5) as u8, 0, 0, 0, 0x80 | (i % 60) as u8, 0, 0]);
+            if i % 100 == 7 {
+                data.extend_from_slice(b"Readable words kept from the noise\x00");
+                data.extend_from_slice(b"C:\\Temp\\IDENT-NOT-PROSE-22.dll\x00");
+            }
+        }
+        assert!(!text_like(&data));
+        let (outcome, body) = sanitise(&data);
+        assert_eq!(outcome.report.removed.len(), 1);
+        assert_eq!(
+            body.matches("Readable words kept from the noise").count(),
+            1
+        );
+        assert!(!body.contains("IDENT-NOT-PROSE-22"), "{body}");
+    }
+
+    #[test]
+    fn prose_runs() {
+        assert!(is_prose("SALVAGE-ME-60 readable text in binary noise"));
+        assert!(is_prose("いつもお世話になっております"));
+        assert!(!is_prose("kernel32.dll"));
+        assert!(!is_prose("GetProcAddress LoadLibraryA ExitProcess"));
+        assert!(!is_prose("AAAA BBBB 0x00401000 0x00402000 0x00403000"));
+    }
 }
