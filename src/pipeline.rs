@@ -280,7 +280,7 @@ fn sanitize_token(s: &str) -> String {
 fn not_a_mail(policy: &Policy, message: &[u8], mut report: Report, le: &'static str) -> Outcome {
     report.act(Action::NotAMail);
     report.warn("input has no header fields");
-    let signature = sniff::binary_signature(message);
+    let signature = sniff::binary_signature(message.trim_ascii_start());
     let binary = signature.is_some() || !text_like(message);
     if binary {
         report.warn(format!(

@@ -321,6 +321,22 @@ def c_rar(nn):
     )
 
 
+@case("text-plain-blank-lines-then-zip")
+def c_blank_zip(nn):
+    t = tok(nn, "ZIP")
+    m = mk(nn, "BODY")
+    z = zipped([("setup.bat", f"@echo off\r\nstart {t}\r\n".encode())])
+    body = mixed("b11", [
+        text_part(f"設定ファイルです。\r\n{m}\r\n"),
+        "Content-Type: text/plain; charset=UTF-8\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" + b64(b"\r\n\r\n" + z),
+    ])
+    return head(nn) + body, dict(
+        description="class 1: a nameless text/plain whose decoded bytes are blank lines and then a stored ZIP",
+        markers=[m], payloads=[t], min_removed=1, changed=True,
+    )
+
+
 # --------------------------------------------------------------------------------------------
 # Class 2: not-a-mail input that is a binary
 # --------------------------------------------------------------------------------------------
@@ -392,6 +408,13 @@ def c_nam_unsigned(nn):
             data += f"cmd.exe/c/start/{t}\x00".encode()
     return binary_case("class 2: a signature-less binary (mostly NUL and control bytes) with path strings",
                        bytes(data), t, ["C:\\Windows", "cmd.exe"])
+
+
+@case("not-a-mail-leading-newlines-pe")
+def c_nam_nl_pe(nn):
+    t = tok(nn, "PE")
+    return binary_case("class 2: a raw PE after two blank lines (no header at all): only the notice",
+                       b"\r\n\r\n" + pe(t), t, ["This program cannot be run", "kernel32.dll"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -492,6 +515,20 @@ def c_two_ct_bin(nn):
     return head(nn) + body, dict(
         description="class 3: two Content-Type fields (text/plain then application/x-msdownload): the attachment reading wins",
         markers=[m], payloads=[t], min_removed=1, changed=True,
+    )
+
+
+@case("xhtml-as-text-plain-with-prologue")
+def c_xhtml(nn):
+    t = tok(nn, "JS")
+    m = mk(nn, "BODY")
+    doc = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<!-- generated -->\r\n"
+           "<html xmlns=\"http://www.w3.org/1999/xhtml\"><body>"
+           f"<p>{m}</p><script type=\"text/javascript\">new Image().src='{t}';</script></body></html>\r\n")
+    body = "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + qp(doc.encode())
+    return head(nn) + body, dict(
+        description="class 3: an XHTML document (XML declaration and a comment before <html>) sent as quoted-printable text/plain",
+        markers=[m], payloads=[t], absent=["<script", "<?xml", "<html"], changed=True,
     )
 
 

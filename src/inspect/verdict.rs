@@ -73,7 +73,8 @@ impl Why {
 /// assert_eq!(judge(&named, b"hello", b"hello"), Reading::Remove(Why::Named));
 /// ```
 pub fn judge(info: &MimeInfo, raw: &[u8], text: &[u8]) -> Reading {
-    if let Some(kind) = sniff::binary_signature(raw) {
+    // The signature also counts after leading blank lines (a body that starts "\r\nMZ…").
+    if let Some(kind) = sniff::binary_signature(raw.trim_ascii_start()) {
         return Reading::Remove(Why::Signature(kind));
     }
     if sniff::mostly_control(text) {
@@ -343,6 +344,11 @@ mod tests {
         ] {
             assert_eq!(judge(&i, data, data), Reading::Remove(Why::Signature(kind)));
         }
+        let padded = b"\r\n\r\n  PK\x03\x04\x14\x00";
+        assert_eq!(
+            judge(&i, padded, padded),
+            Reading::Remove(Why::Signature("zip"))
+        );
         let dump: Vec<u8> = (0..256u32).flat_map(|n| [n as u8 % 7, 0, 0, 0]).collect();
         // Binary after a page of text is found too.
         let mut late = PROSE.repeat(40);
