@@ -23,8 +23,8 @@ enum Payload {
 enum Carrier {
     /// A nameless inline text/plain or text/html.
     Text { html: bool },
-    /// A text/plain with a file name (`name=`, `filename=` on an inline disposition, or RFC
-    /// 2231 `name*=`).
+    /// A text/plain with a file name (`name=`, `filename=` on an inline disposition, RFC 2231
+    /// `name*=`, or a misplaced `name=` on the disposition).
     Named(u8),
     /// Content-Disposition inline, then attachment.
     DoubleDisposition,
@@ -61,7 +61,7 @@ fn payload() -> impl Strategy<Value = Payload> {
 fn carrier() -> impl Strategy<Value = Carrier> {
     prop_oneof![
         any::<bool>().prop_map(|html| Carrier::Text { html }),
-        (0u8..3).prop_map(Carrier::Named),
+        (0u8..4).prop_map(Carrier::Named),
         Just(Carrier::DoubleDisposition),
         Just(Carrier::TwoTypes),
         (0u8..4).prop_map(Carrier::Charset),
@@ -259,7 +259,8 @@ fn carrier_part(c: Carrier, p: Payload, cte: Cte, token: &str, n: u32) -> (Vec<u
             let h = match k {
                 0 => "Content-Type: text/plain; charset=UTF-8; name=\"notes.txt\"\r\n",
                 1 => "Content-Type: text/plain; charset=UTF-8\r\nContent-Disposition: inline; filename=\"notes.txt\"\r\n",
-                _ => "Content-Type: text/plain;\r\n name*=UTF-8''%E8%B3%87%E6%96%99.txt\r\n",
+                2 => "Content-Type: text/plain;\r\n name*=UTF-8''%E8%B3%87%E6%96%99.txt\r\n",
+                _ => "Content-Type: text/plain\r\nContent-Disposition: inline; name=\"notes.vbs\"\r\n",
             };
             (h.to_owned(), data(false))
         }
@@ -412,6 +413,7 @@ fn every_carrier_and_payload() {
         Carrier::Named(0),
         Carrier::Named(1),
         Carrier::Named(2),
+        Carrier::Named(3),
         Carrier::DoubleDisposition,
         Carrier::TwoTypes,
         Carrier::Charset(0),
