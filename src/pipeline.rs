@@ -703,8 +703,17 @@ impl Walker<'_> {
             }
             ("multipart", _) if sniff::detect(part.body) == "text" => {
                 // A multipart whose delimiters never occur: its body is all preamble, which
-                // is text the sender wrote. Show it as text (payloads in it are still cut).
-                self.text_part(part, Cow::Borrowed(part.body), None, false)
+                // is text the sender wrote. Show it as text (payloads in it are still cut),
+                // transfer-decoded, unless the decoded bytes are binary.
+                let body = TextBody::of(part);
+                if sniff::binary_signature(body.raw.trim_ascii_start()).is_some()
+                    || sniff::mostly_control(body.text())
+                {
+                    self.remove(part, RemovalReason::Attachment);
+                } else {
+                    let (bytes, label) = body.into_text();
+                    self.text_part(part, bytes, label, false)
+                }
             }
             _ => self.remove(part, RemovalReason::Attachment),
         }
@@ -1062,6 +1071,19 @@ mod tests {
             1
         );
         assert!(!body.contains("IDENT-NOT-PROSE-22"), "{body}");
+    }
+
+    #[test]
+    fn encoded_multipart_without_delimiters_is_decoded_before_rendering() {
+        // The whole multipart body is base64: shown as text, but decoded first, so that the
+        // attachment inside is seen (and cut), not passed on as one opaque base64 run.
+        let mail = include_bytes!("../testdata/mails/49-malformed-multipart-body-base64.eml");
+        let (outcome, _) = sanitise(mail);
+        assert!(
+            outcome.report.actions.contains(&Action::SmuggledRemoved),
+            "{:?}",
+            outcome.report
+        );
     }
 
     #[test]
