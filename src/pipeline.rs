@@ -283,19 +283,17 @@ fn not_a_mail(policy: &Policy, message: &[u8], mut report: Report, le: &'static 
     let signature = sniff::binary_signature(message.trim_ascii_start());
     let binary = signature.is_some() || !text_like(message);
     if binary {
+        let detected = sniff::detect(message);
         report.warn(format!(
-            "input is binary ({}); nothing salvaged from it but prose",
-            sniff::detect(message)
+            "input is binary ({detected}); nothing salvaged from it but prose"
         ));
-        let data = message;
-        let detected = sniff::detect(data);
         report.removed.push(RemovedItem {
             path: "0".into(),
             name: None,
             declared_type: "application/octet-stream".into(),
             detected_type: detected.into(),
             mismatch: sniff::is_executable(detected),
-            size: data.len() as u64,
+            size: message.len() as u64,
             sha256: report.original_sha256.clone(),
             entries: Vec::new(),
             more_entries: 0,
@@ -373,7 +371,8 @@ fn salvage(message: &[u8], max: usize, prose_only: bool) -> String {
 
 /// Whether a printable run found in binary data reads as prose: at least 16 characters, at
 /// least three words of at most 24 characters, half of them plain words, letters making up
-/// 60 % or more of what is not a space; or, for text without spaces, at least 8 characters that are mostly kana or kanji.
+/// 60 % or more of what is not a space; or, for text without spaces, at least 8 characters
+/// that are mostly kana or kanji.
 fn is_prose(run: &str) -> bool {
     let chars = run.chars().filter(|c| !c.is_whitespace()).count();
     let letters = run.chars().filter(|c| c.is_alphabetic()).count();
@@ -528,12 +527,15 @@ impl Walker<'_> {
     /// The reading of an alternative that is a text leaf, and whether its text is empty;
     /// `None` for anything else.
     fn alternative_reading(&self, part: &Part<'_>) -> Option<(Reading, bool)> {
-        if part.info.ctype != "text" || part.content != PartBody::Leaf || part.limited {
-            return None;
-        }
-        let body = TextBody::of(part);
+        let body = Self::text_leaf_body(part)?;
         let reading = verdict::judge(&part.info, &body.raw, body.text());
         Some((reading, body.text().trim_ascii().is_empty()))
+    }
+
+    /// The body of a part that is a text leaf; `None` for anything else.
+    fn text_leaf_body<'a>(part: &Part<'a>) -> Option<TextBody<'a>> {
+        (part.info.ctype == "text" && part.content == PartBody::Leaf && !part.limited)
+            .then(|| TextBody::of(part))
     }
 
     /// An alternative that is not shown: text versions of the same content vanish; anything
@@ -544,8 +546,10 @@ impl Walker<'_> {
         let same_content =
             i.ctype == "text" && matches!(i.subtype.as_str(), "plain" | "html" | "enriched");
         if same_content && !i.is_attachment() && !part.limited {
-            if let Some((Reading::Remove(why), _)) = self.alternative_reading(part) {
-                self.remove_text(part, why);
+            if let Some(body) = Self::text_leaf_body(part)
+                && let Reading::Remove(why) = verdict::judge(i, &body.raw, body.text())
+            {
+                self.remove_text(part, why, &body.raw);
             }
             return;
         }
@@ -746,12 +750,13 @@ impl Walker<'_> {
                 let (bytes, label) = body.into_text();
                 self.text_part(part, bytes, label, true)
             }
-            Reading::Remove(why) => self.remove_text(part, why),
+            Reading::Remove(why) => self.remove_text(part, why, &body.raw),
         }
     }
 
-    /// Removes a text-labelled part that the verdict found is not to be shown.
-    fn remove_text(&mut self, part: &Part<'_>, why: verdict::Why) {
+    /// Removes a text-labelled part that the verdict found is not to be shown; `data` is its
+    /// transfer-decoded body.
+    fn remove_text(&mut self, part: &Part<'_>, why: verdict::Why, data: &[u8]) {
         let reason = if why.by_content() || why == verdict::Why::NotTextType {
             RemovalReason::Attachment
         } else {
@@ -764,7 +769,9 @@ impl Walker<'_> {
                 why.describe()
             ));
         }
-        self.remove(part, reason);
+        let path = part.path_string();
+        let name = part.info.filename.clone();
+        self.push_item(&path, name, part.info.mime_type(), data, reason);
     }
 
     /// Decodes a text part, cuts out smuggled payloads, and renders it.
