@@ -285,7 +285,7 @@ fn not_a_mail(policy: &Policy, message: &[u8], mut report: Report, le: &'static 
     if binary {
         let detected = sniff::detect(message);
         report.warn(format!(
-            "input is binary ({detected}); nothing salvaged from it but prose"
+            "input is binary ({detected}); nothing salvaged from it"
         ));
         report.removed.push(RemovedItem {
             path: "0".into(),
@@ -302,10 +302,12 @@ fn not_a_mail(policy: &Policy, message: &[u8], mut report: Report, le: &'static 
         });
         report.act(Action::AttachmentsRemoved);
     }
-    let salvaged = if signature.is_some() {
+    // Salvage comes only from text-like input: the printable strings of a binary are the
+    // attacker's choice, not the sender's words.
+    let salvaged = if binary {
         String::new()
     } else {
-        salvage(message, policy.limits.max_salvage_bytes, binary)
+        salvage(message, policy.limits.max_salvage_bytes)
     };
     let clean = text::clean_body(&salvaged).into_owned();
     let (clean, _) = links::rewrite_text_urls(&clean, &policy.links);
@@ -326,18 +328,14 @@ fn text_like(message: &[u8]) -> bool {
     (sniff::control_bytes(message) + replaced) * 16 <= message.len()
 }
 
-/// Printable runs of `message` (at least 4 characters), at most `max` bytes. With
-/// `prose_only`, only runs that read as prose are kept, and each only once.
-fn salvage(message: &[u8], max: usize, prose_only: bool) -> String {
+/// Printable runs of `message` (at least 4 characters), at most `max` bytes.
+fn salvage(message: &[u8], max: usize) -> String {
     let lossy = String::from_utf8_lossy(message);
     let mut salvaged = String::new();
-    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut run = String::new();
-    let mut flush = |run: &mut String, salvaged: &mut String| {
+    let flush = |run: &mut String, salvaged: &mut String| {
         let t = run.trim();
-        let keep = t.chars().count() >= 4
-            && salvaged.len() < max
-            && (!prose_only || (is_prose(t) && seen.insert(t.to_owned())));
+        let keep = t.chars().count() >= 4 && salvaged.len() < max;
         if keep {
             salvaged.push_str(t);
             salvaged.push('\n');
@@ -367,34 +365,6 @@ fn salvage(message: &[u8], max: usize, prose_only: bool) -> String {
         salvaged.truncate(cut);
     }
     salvaged
-}
-
-/// Whether a printable run found in binary data reads as prose: at least 16 characters, at
-/// least three words of at most 24 characters, half of them plain words, letters making up
-/// 60 % or more of what is not a space; or, for text without spaces, at least 8 characters
-/// that are mostly kana or kanji.
-fn is_prose(run: &str) -> bool {
-    let chars = run.chars().filter(|c| !c.is_whitespace()).count();
-    let letters = run.chars().filter(|c| c.is_alphabetic()).count();
-    let japanese = run
-        .chars()
-        .filter(|&c| matches!(c as u32, 0x3040..=0x30ff | 0x4e00..=0x9fff))
-        .count();
-    let words: Vec<&str> = run.split_whitespace().collect();
-    // A plain word: letters, lowercase after an optional capital, then optional punctuation
-    // (not `GetProcAddress`, `0x00401000` or `kernel32.dll`).
-    let plain_word = |w: &&str| {
-        let w = w.trim_end_matches([',', '.', ';', ':', '!', '?', ')']);
-        let mut cs = w.chars();
-        cs.next().is_some_and(char::is_alphabetic)
-            && cs.all(|c| c.is_lowercase() || (c.is_alphabetic() && !c.is_ascii()))
-    };
-    let wordy = run.chars().count() >= 16
-        && words.len() >= 3
-        && words.iter().all(|w| w.chars().count() <= 24)
-        && words.iter().filter(|w| plain_word(w)).count() * 2 >= words.len()
-        && letters * 10 >= chars * 6;
-    wordy || (japanese >= 8 && japanese * 10 >= chars * 6)
 }
 
 /// Walks the MIME tree, appending readable text and recording removals.
@@ -1061,23 +1031,18 @@ mod tests {
     }
 
     #[test]
-    fn unsigned_binary_keeps_only_prose_once() {
+    fn unsigned_binary_salvages_nothing() {
         let mut data = Vec::new();
         for i in 0..300u32 {
             data.extend_from_slice(&[(i % 5) as u8, 0, 0, 0, 0x80 | (i % 60) as u8, 0, 0]);
             if i % 100 == 7 {
-                data.extend_from_slice(b"Readable words kept from the noise\x00");
-                data.extend_from_slice(b"C:\\Temp\\IDENT-NOT-PROSE-22.dll\x00");
+                data.extend_from_slice(b"Readable words PROSE-IN-NOISE-22 from the noise\x00");
             }
         }
         assert!(!text_like(&data));
         let (outcome, body) = sanitise(&data);
         assert_eq!(outcome.report.removed.len(), 1);
-        assert_eq!(
-            body.matches("Readable words kept from the noise").count(),
-            1
-        );
-        assert!(!body.contains("IDENT-NOT-PROSE-22"), "{body}");
+        assert!(!body.contains("PROSE-IN-NOISE-22"), "{body}");
     }
 
     #[test]
@@ -1091,14 +1056,5 @@ mod tests {
             "{:?}",
             outcome.report
         );
-    }
-
-    #[test]
-    fn prose_runs() {
-        assert!(is_prose("SALVAGE-ME-60 readable text in binary noise"));
-        assert!(is_prose("いつもお世話になっております"));
-        assert!(!is_prose("kernel32.dll"));
-        assert!(!is_prose("GetProcAddress LoadLibraryA ExitProcess"));
-        assert!(!is_prose("AAAA BBBB 0x00401000 0x00402000 0x00403000"));
     }
 }
