@@ -7,6 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use crate::error::{Error, Result};
+use crate::inspect::verdict::{self, Reading};
 use crate::inspect::{archive, digest, smuggle, sniff};
 use crate::outcome::Outcome;
 use crate::parse::charset;
@@ -321,17 +322,74 @@ fn sanitize_token(s: &str) -> String {
         .collect()
 }
 
-/// Input that is not a mail at all: a note and whatever printable text could be salvaged.
+/// Input that is not a mail at all: a note and whatever readable text could be salvaged.
+///
+/// Salvage comes only from text: a binary input (a known binary signature such as an
+/// executable or an archive) yields the notice alone, with the input listed (size, SHA-256,
+/// detected type). Input that is mostly control bytes without a signature is listed the same
+/// way, and only runs that read as prose (several words, mostly letters) are kept from it,
+/// each once.
 fn not_a_mail(policy: &Policy, message: &[u8], mut report: Report, le: &'static str) -> Outcome {
     report.act(Action::NotAMail);
     report.warn("input has no header fields");
+    let signature = sniff::binary_signature(message.trim_ascii_start());
+    let binary = signature.is_some() || !text_like(message);
+    if binary {
+        let detected = sniff::detect(message);
+        report.warn(format!(
+            "input is binary ({detected}); nothing salvaged from it"
+        ));
+        report.removed.push(RemovedItem {
+            path: "0".into(),
+            name: None,
+            declared_type: "application/octet-stream".into(),
+            detected_type: detected.into(),
+            mismatch: sniff::is_executable(detected),
+            size: message.len() as u64,
+            sha256: report.original_sha256.clone(),
+            entries: Vec::new(),
+            more_entries: 0,
+            encrypted: false,
+            reason: RemovalReason::Attachment,
+        });
+        report.act(Action::AttachmentsRemoved);
+    }
+    // Salvage comes only from text-like input: the printable strings of a binary are the
+    // attacker's choice, not the sender's words.
+    let salvaged = if binary {
+        String::new()
+    } else {
+        salvage(message, policy.limits.max_salvage_bytes)
+    };
+    let clean = text::clean_body(&salvaged).into_owned();
+    let (clean, _) = links::rewrite_text_urls(&clean, &policy.links);
+    let clean = clean.into_owned();
+    let top = HeaderBlock::default();
+    finish(policy, &top, report, clean, le, true)
+}
+
+/// Whether input that is not a mail is text: no block of it is mostly control bytes, and
+/// control bytes and undecodable bytes together make up at most one byte in 16 (random or
+/// compressed data has about one in nine control bytes alone).
+fn text_like(message: &[u8]) -> bool {
+    if sniff::mostly_control(message) {
+        return false;
+    }
+    let (decoded, _) = charset::decode(message, None);
+    let replaced = decoded.chars().filter(|&c| c == '\u{FFFD}').count();
+    (sniff::control_bytes(message) + replaced) * 16 <= message.len()
+}
+
+/// Printable runs of `message` (at least 4 characters), at most `max` bytes.
+fn salvage(message: &[u8], max: usize) -> String {
     let lossy = String::from_utf8_lossy(message);
     let mut salvaged = String::new();
     let mut run = String::new();
-    let max = policy.limits.max_salvage_bytes;
     let flush = |run: &mut String, salvaged: &mut String| {
-        if run.trim().chars().count() >= 4 && salvaged.len() < max {
-            salvaged.push_str(run.trim());
+        let t = run.trim();
+        let keep = t.chars().count() >= 4 && salvaged.len() < max;
+        if keep {
+            salvaged.push_str(t);
             salvaged.push('\n');
         }
         run.clear();
@@ -358,11 +416,7 @@ fn not_a_mail(policy: &Policy, message: &[u8], mut report: Report, le: &'static 
             .unwrap_or(0);
         salvaged.truncate(cut);
     }
-    let clean = text::clean_body(&salvaged).into_owned();
-    let (clean, _) = links::rewrite_text_urls(&clean, &policy.links);
-    let clean = clean.into_owned();
-    let top = HeaderBlock::default();
-    finish(policy, &top, report, clean, le, true)
+    salvaged
 }
 
 /// Walks the MIME tree, appending readable text and recording removals.
@@ -460,40 +514,65 @@ impl Walker<'_> {
     }
 
     /// The alternative to render: text/plain when present and not empty (unless the policy
-    /// prefers HTML), else the last HTML or structured alternative.
+    /// prefers HTML), else the last HTML or structured alternative. Each text alternative is
+    /// judged by what it is ([`verdict::judge`]): a "text/plain" that is HTML counts as HTML,
+    /// one that is not text at all is never chosen.
     fn choose_alternative(&self, tree: &MimeTree<'_>, children: &[usize]) -> Option<usize> {
-        let is_type = |c: usize, t: &str, s: &str| {
-            let i = &tree.parts[c].info;
-            i.ctype == t && i.subtype == s && !i.is_attachment()
-        };
-        let plain = children.iter().copied().find(|&c| {
-            is_type(c, "text", "plain") && {
-                let p = &tree.parts[c];
-                let decoded = transfer::decode(p.body, p.info.transfer);
-                !decoded.trim_ascii().is_empty()
-            }
-        });
-        let rich = children
+        let readings: Vec<(usize, Option<(Reading, bool)>)> = children
+            .iter()
+            .map(|&c| (c, self.alternative_reading(&tree.parts[c])))
+            .collect();
+        let plain = readings
+            .iter()
+            .find(|(_, r)| matches!(r, Some((Reading::Text, false))))
+            .map(|(c, _)| *c);
+        let rich = readings
             .iter()
             .rev()
-            .copied()
-            .find(|&c| is_type(c, "text", "html") || tree.parts[c].info.ctype == "multipart");
+            .find(|(c, r)| {
+                matches!(r, Some((Reading::Html, _))) || tree.parts[*c].info.ctype == "multipart"
+            })
+            .map(|(c, _)| *c);
+        let usable = readings
+            .iter()
+            .find(|(_, r)| !matches!(r, Some((Reading::Remove(_), _))))
+            .map(|(c, _)| *c);
         if self.policy.output.prefer_html {
             rich.or(plain)
         } else {
             plain.or(rich)
         }
+        .or(usable)
         .or_else(|| children.first().copied())
     }
 
+    /// The reading of an alternative that is a text leaf, and whether its text is empty;
+    /// `None` for anything else.
+    fn alternative_reading(&self, part: &Part<'_>) -> Option<(Reading, bool)> {
+        let body = Self::text_leaf_body(part)?;
+        let reading = verdict::judge(&part.info, &body.raw, body.text());
+        Some((reading, body.text().trim_ascii().is_empty()))
+    }
+
+    /// The body of a part that is a text leaf; `None` for anything else.
+    fn text_leaf_body<'a>(part: &Part<'a>) -> Option<TextBody<'a>> {
+        (part.info.ctype == "text" && part.content == PartBody::Leaf && !part.limited)
+            .then(|| TextBody::of(part))
+    }
+
     /// An alternative that is not shown: text versions of the same content vanish; anything
-    /// else in it is removed and listed.
+    /// else in it (and a "text" version that is not text) is removed and listed.
     fn drop_alternative(&mut self, tree: &MimeTree<'_>, idx: usize) {
         let part = &tree.parts[idx];
         let i = &part.info;
         let same_content =
             i.ctype == "text" && matches!(i.subtype.as_str(), "plain" | "html" | "enriched");
         if same_content && !i.is_attachment() && !part.limited {
+            if let Some(body) = Self::text_leaf_body(part)
+                && let Reading::Remove(why) = verdict::judge(i, &body.raw, body.text())
+            {
+                self.remove_text(part, why, &body.raw);
+            }
             return;
         }
         match &part.content {
@@ -520,13 +599,69 @@ impl Walker<'_> {
     }
 
     fn walk_message(&mut self, tree: &MimeTree<'_>, part: &Part<'_>, child: usize) {
+        if !self.may_forward(part) {
+            return;
+        }
+        self.list_forwarded_file(part, part.body);
+        self.render_forward(&tree.parts[child].fields, |w| w.walk(tree, child));
+    }
+
+    /// A message/rfc822 with a (not allowed) base64 or quoted-printable transfer encoding:
+    /// decoded, parsed, and rendered like any forwarded message, its attachments listed.
+    fn encoded_message(&mut self, part: &Part<'_>) {
+        if !self.may_forward(part) {
+            return;
+        }
+        let decoded = transfer::decode(part.body, part.info.transfer);
+        let mut path = part.path.clone();
+        path.push(1);
+        let limits = TreeLimits {
+            max_depth: self.policy.limits.max_mime_depth,
+            max_parts: self.policy.limits.max_parts,
+            max_headers: self.policy.limits.max_headers,
+        };
+        let sub = MimeTree::parse_nested(&decoded, limits, path, part.depth + 1);
+        for w in &sub.warnings {
+            self.report.warn(w.clone());
+        }
+        for l in &sub.limits_hit {
+            self.report.limit(l.clone());
+        }
+        self.list_forwarded_file(part, &decoded);
+        self.render_forward(&sub.parts[0].fields, |w| w.walk(&sub, 0));
+    }
+
+    /// Whether one more forwarded message may be rendered (else it is removed as a limit).
+    fn may_forward(&mut self, part: &Part<'_>) -> bool {
         if self.forward_depth >= self.policy.limits.max_forward_depth {
             self.report.limit("max_forward_depth");
             self.remove(part, RemovalReason::Limit);
-            return;
+            return false;
         }
+        true
+    }
+
+    /// A forwarded message sent as a file (`attachment`, or with a name such as
+    /// `転送.eml`): the file itself is not delivered, so it is named in the notice, while its
+    /// content is rendered.
+    fn list_forwarded_file(&mut self, part: &Part<'_>, data: &[u8]) {
+        if part.info.filename.is_some() || part.info.is_attachment() {
+            let path = part.path_string();
+            let name = part.info.filename.clone();
+            self.push_item(
+                &path,
+                name,
+                part.info.mime_type(),
+                data,
+                RemovalReason::Attachment,
+            );
+        }
+    }
+
+    /// Renders a forwarded message: a head with the inner From/Date/Subject/To/Cc, then the
+    /// inner content (rendered by `inner` into its own buffer), all quoted with `> `.
+    fn render_forward(&mut self, fields: &HeaderBlock<'_>, inner: impl FnOnce(&mut Self)) {
         self.report.act(Action::ForwardRendered);
-        let inner = &tree.parts[child];
         let mut head = String::new();
         head.push_str(match self.policy.notice.language {
             Language::Ja => "---------- 転送されたメッセージ ----------\n",
@@ -549,7 +684,7 @@ impl Walker<'_> {
             ],
         };
         for (name, label) in labels {
-            if let Some(f) = inner.fields.get(name) {
+            if let Some(f) = fields.get(name) {
                 let v = decode_unstructured(f.value);
                 let v = text::clean_body(&v).replace('\n', " ");
                 let (v, n) = links::rewrite_text_urls(&v, &self.policy.links);
@@ -560,7 +695,7 @@ impl Walker<'_> {
         // Render the inner message into its own buffer, then quote it.
         let outer = std::mem::take(&mut self.text);
         self.forward_depth += 1;
-        self.walk(tree, child);
+        inner(self);
         self.forward_depth -= 1;
         let inner_text = std::mem::replace(&mut self.text, outer);
         let mut block = head;
@@ -572,11 +707,10 @@ impl Walker<'_> {
     fn leaf(&mut self, part: &Part<'_>) {
         let info = &part.info;
         let mime = info.mime_type();
-        let is_inline = !info.is_attachment();
         match (info.ctype.as_str(), info.subtype.as_str()) {
-            ("text", "plain") if is_inline => self.text_part(part, false),
-            ("text", "html") if is_inline => self.text_part(part, true),
+            ("text", _) => self.text_leaf(part),
             ("message", "partial" | "external-body") => self.remove(part, RemovalReason::Fragment),
+            ("message", "rfc822" | "global") => self.encoded_message(part),
             _ if matches!(
                 mime.as_str(),
                 "application/pkcs7-signature"
@@ -597,31 +731,91 @@ impl Walker<'_> {
             }
             ("multipart", _) if sniff::detect(part.body) == "text" => {
                 // A multipart whose delimiters never occur: its body is all preamble, which
-                // is text the sender wrote. Show it as text (payloads in it are still cut).
-                self.text_part(part, false)
+                // is text the sender wrote. Show it as text (payloads in it are still cut),
+                // transfer-decoded, unless the decoded bytes are binary.
+                let body = TextBody::of(part);
+                if sniff::binary_signature(body.raw.trim_ascii_start()).is_some()
+                    || sniff::mostly_control(body.text())
+                {
+                    self.remove(part, RemovalReason::Attachment);
+                } else {
+                    let (bytes, label) = body.into_text();
+                    self.text_part(part, bytes, label, false)
+                }
             }
-            ("text", _) => self.remove(part, RemovalReason::TextAttachment),
             _ => self.remove(part, RemovalReason::Attachment),
         }
     }
 
-    /// Decodes a text part, cuts out smuggled payloads, and renders it.
-    fn text_part(&mut self, part: &Part<'_>, is_html: bool) {
-        let bytes: Cow<'_, [u8]> = match part.info.transfer {
-            TransferEncoding::Identity | TransferEncoding::Unknown => Cow::Borrowed(part.body),
-            te => Cow::Owned(transfer::decode(part.body, te)),
+    /// A leaf labelled `text/*`: judged by what it is ([`verdict::judge`]), then rendered as
+    /// text, converted as HTML, or removed and listed like an attachment.
+    fn text_leaf(&mut self, part: &Part<'_>) {
+        let body = TextBody::of(part);
+        if let Some(wide) = body.wide {
+            self.report.warn(format!(
+                "part {}: {} text decoded",
+                part.path_string(),
+                wide.name()
+            ));
+        }
+        match verdict::judge(&part.info, &body.raw, body.text()) {
+            Reading::Text => {
+                let (bytes, label) = body.into_text();
+                self.text_part(part, bytes, label, false)
+            }
+            Reading::Html => {
+                if part.info.subtype != "html" {
+                    self.report.warn(format!(
+                        "part {}: labelled {} but is HTML; converted",
+                        part.path_string(),
+                        part.info.mime_type()
+                    ));
+                }
+                let (bytes, label) = body.into_text();
+                self.text_part(part, bytes, label, true)
+            }
+            Reading::Remove(why) => self.remove_text(part, why, &body.raw),
+        }
+    }
+
+    /// Removes a text-labelled part that the verdict found is not to be shown; `data` is its
+    /// transfer-decoded body.
+    fn remove_text(&mut self, part: &Part<'_>, why: verdict::Why, data: &[u8]) {
+        let reason = if why.by_content() || why == verdict::Why::NotTextType {
+            RemovalReason::Attachment
+        } else {
+            RemovalReason::TextAttachment
         };
+        if why != verdict::Why::Disposition && why != verdict::Why::OtherText {
+            self.report.warn(format!(
+                "part {}: {}; removed",
+                part.path_string(),
+                why.describe()
+            ));
+        }
+        let path = part.path_string();
+        let name = part.info.filename.clone();
+        self.push_item(&path, name, part.info.mime_type(), data, reason);
+    }
+
+    /// Decodes a text part, cuts out smuggled payloads, and renders it.
+    ///
+    /// `bytes` is the transfer-decoded body in an ASCII-compatible charset named by `label`
+    /// (see [`TextBody`]).
+    fn text_part(
+        &mut self,
+        part: &Part<'_>,
+        bytes: Cow<'_, [u8]>,
+        label: Option<String>,
+        is_html: bool,
+    ) {
         if part.info.transfer == TransferEncoding::Unknown {
             self.report.warn(format!(
                 "part {}: unknown transfer encoding",
                 part.path_string()
             ));
         }
-        let label = part
-            .info
-            .charset
-            .clone()
-            .or_else(|| is_html.then(|| meta_charset(&bytes)).flatten());
+        let label = label.or_else(|| is_html.then(|| meta_charset(&bytes)).flatten());
         let found = smuggle::find(&bytes);
         let mut decoded = String::with_capacity(bytes.len());
         let mut pos = 0;
@@ -793,6 +987,57 @@ impl Walker<'_> {
     }
 }
 
+/// The body of a text-labelled part, transfer-decoded, and (when it is in UTF-16 or UTF-7,
+/// by its BOM or its label) decoded to UTF-8 so that every later step sees an
+/// ASCII-compatible byte string.
+struct TextBody<'a> {
+    /// Transfer-decoded bytes (signatures are judged on these).
+    raw: Cow<'a, [u8]>,
+    /// The UTF-8 text when the body was in a wide encoding.
+    widened: Option<String>,
+    /// Which wide encoding, for the report.
+    wide: Option<charset::Wide>,
+    /// The charset label for [`charset::decode`].
+    label: Option<String>,
+}
+
+impl<'a> TextBody<'a> {
+    fn of(part: &Part<'a>) -> Self {
+        let raw: Cow<'a, [u8]> = match part.info.transfer {
+            TransferEncoding::Identity | TransferEncoding::Unknown => Cow::Borrowed(part.body),
+            te => Cow::Owned(transfer::decode(part.body, te)),
+        };
+        let mut label = part.info.charset.clone();
+        if label.is_none() && part.info.subtype == "html" {
+            label = meta_charset(&raw);
+        }
+        let wide = charset::wide_encoding(&raw, label.as_deref().map(str::as_bytes));
+        let widened = wide.map(|w| charset::decode_wide(&raw, w).0);
+        if widened.is_some() {
+            label = Some("utf-8".into());
+        }
+        TextBody {
+            raw,
+            widened,
+            wide,
+            label,
+        }
+    }
+
+    /// The ASCII-compatible bytes.
+    fn text(&self) -> &[u8] {
+        self.widened.as_deref().map_or(&self.raw, str::as_bytes)
+    }
+
+    /// The ASCII-compatible bytes and their charset label, for [`Walker::text_part`].
+    fn into_text(self) -> (Cow<'a, [u8]>, Option<String>) {
+        match self.widened {
+            Some(s) => (Cow::Owned(s.into_bytes()), self.label),
+            None => (self.raw, self.label),
+        }
+    }
+}
+
 /// The charset named by a `<meta charset=…>` or `<meta http-equiv… content="…charset=…">` in
 /// the first 2 KiB of an HTML document.
 fn meta_charset(html: &[u8]) -> Option<String> {
@@ -809,4 +1054,69 @@ fn meta_charset(html: &[u8]) -> Option<String> {
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
         .count();
     (len > 0).then(|| String::from_utf8_lossy(&rest[..len]).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sanitise(input: &[u8]) -> (Outcome, String) {
+        let outcome = run(&Policy::default(), input).expect("never an error");
+        let body = transfer::quoted_printable(&outcome.body);
+        (outcome, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[test]
+    fn binary_not_a_mail_gives_only_the_notice() {
+        let mut pe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec();
+        pe.extend_from_slice(b"\x00\x00This program cannot be run in DOS mode.\r\r\n$\x00\x00");
+        pe.extend_from_slice(b"TOKEN-NOT-SALVAGED-1\x00".repeat(3).as_slice());
+        let (outcome, body) = sanitise(&pe);
+        assert!(outcome.not_a_mail);
+        assert_eq!(outcome.report.removed.len(), 1);
+        assert_eq!(outcome.report.removed[0].detected_type, "pe-executable");
+        assert_eq!(outcome.report.removed[0].size, pe.len() as u64);
+        assert!(!body.contains("TOKEN-NOT-SALVAGED-1"), "{body}");
+        assert!(!body.contains("cannot be run"), "{body}");
+    }
+
+    #[test]
+    fn text_not_a_mail_is_salvaged_whole() {
+        let memo = "議事録メモ\n次回は六月三日です。\nMEMO-SALVAGED-LINE\n".as_bytes();
+        let (outcome, body) = sanitise(memo);
+        assert!(outcome.not_a_mail);
+        assert!(outcome.report.removed.is_empty());
+        assert!(body.contains("次回は六月三日です。"), "{body}");
+        assert!(body.contains("MEMO-SALVAGED-LINE"), "{body}");
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("シフトJISの覚え書きです。\n");
+        assert!(text_like(&sjis));
+    }
+
+    #[test]
+    fn unsigned_binary_salvages_nothing() {
+        let mut data = Vec::new();
+        for i in 0..300u32 {
+            data.extend_from_slice(&[(i % 5) as u8, 0, 0, 0, 0x80 | (i % 60) as u8, 0, 0]);
+            if i % 100 == 7 {
+                data.extend_from_slice(b"Readable words PROSE-IN-NOISE-22 from the noise\x00");
+            }
+        }
+        assert!(!text_like(&data));
+        let (outcome, body) = sanitise(&data);
+        assert_eq!(outcome.report.removed.len(), 1);
+        assert!(!body.contains("PROSE-IN-NOISE-22"), "{body}");
+    }
+
+    #[test]
+    fn encoded_multipart_without_delimiters_is_decoded_before_rendering() {
+        // The whole multipart body is base64: shown as text, but decoded first, so that the
+        // attachment inside is seen (and cut), not passed on as one opaque base64 run.
+        let mail = include_bytes!("../testdata/mails/49-malformed-multipart-body-base64.eml");
+        let (outcome, _) = sanitise(mail);
+        assert!(
+            outcome.report.actions.contains(&Action::SmuggledRemoved),
+            "{:?}",
+            outcome.report
+        );
+    }
 }

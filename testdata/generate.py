@@ -1791,11 +1791,11 @@ def c_garbage(nn):
     blob = bytearray(b"\x89\x00\xff\xfe\x01\x02")
     for _ in range(4000):
         blob.append(rng.choice(nonprint) if rng.random() < 0.85 else rng.randrange(256))
-    marker = f"SALVAGE-ME-{nn:02d}"
-    blob[1800:1800] = b"\x00\x01" + f"{marker} readable text in binary noise".encode() + b"\x00\x02"
+    token = f"SALVAGE-ME-{nn:02d}"
+    blob[1800:1800] = b"\x00\x01" + f"{token} readable text in binary noise".encode() + b"\x00\x02"
     return bytes(blob), dict(
-        description="Not a mail: random binary bytes (fixed seed) with one contiguous printable ASCII run to salvage",
-        markers=[marker],
+        description="Not a mail: random binary bytes (fixed seed) with one printable ASCII run; binary input yields only the notice (size, SHA-256, type), nothing salvaged",
+        payloads=[token],
     )
 
 

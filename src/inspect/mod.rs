@@ -6,9 +6,11 @@
 //!   encrypted), without decompressing anything;
 //! * [`smuggle`] — encoded payloads hidden inside text (uuencode, yEnc, BinHex, long base64
 //!   blocks);
-//! * [`digest`] — SHA-256 and size of removed content.
+//! * [`digest`] — SHA-256 and size of removed content;
+//! * [`verdict`] — whether a text-labelled part is text, HTML, or something to remove.
 
 pub mod archive;
 pub mod digest;
 pub mod smuggle;
 pub mod sniff;
+pub mod verdict;

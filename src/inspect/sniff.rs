@@ -103,6 +103,65 @@ pub fn detect(data: &[u8]) -> &'static str {
     "unknown"
 }
 
+/// The binary file type whose signature `data` starts with, if any: every type [`detect`]
+/// knows except text, HTML, scripts (`#!`) and empty data. Signatures made only of printable
+/// characters that prose could start with (`MZ`, `BM`, `BZh`, `MSCF`, `GIF8`) count only when
+/// the first 512 bytes also hold a control byte, so that a text starting "MZ…" or "BMW…"
+/// stays text.
+///
+/// ```
+/// use mugai::inspect::sniff::binary_signature;
+/// assert_eq!(binary_signature(b"MZ\x90\x00\x03\x00"), Some("pe-executable"));
+/// assert_eq!(binary_signature(b"PK\x03\x04\x14\x00"), Some("zip"));
+/// assert_eq!(binary_signature(b"MZ-7 the model name"), None);
+/// assert_eq!(binary_signature(b"BMW 320i"), None);
+/// assert_eq!(binary_signature(b"#!/bin/sh\necho hi\n"), None);
+/// ```
+pub fn binary_signature(data: &[u8]) -> Option<&'static str> {
+    let kind = detect(data);
+    if matches!(kind, "text" | "html" | "empty" | "unknown" | "script") {
+        return None;
+    }
+    let printable_signature = [b"MZ".as_slice(), b"BM", b"BZh", b"MSCF", b"GIF8"]
+        .iter()
+        .any(|sig| data.starts_with(sig));
+    if printable_signature && control_bytes(&data[..data.len().min(512)]) == 0 {
+        return None;
+    }
+    Some(kind)
+}
+
+/// Control bytes that never occur in text: C0 controls other than TAB, LF, FF, CR and ESC
+/// (ISO-2022-JP), and DEL.
+///
+/// ```
+/// use mugai::inspect::sniff::control_bytes;
+/// assert_eq!(control_bytes(b"a\tb\r\n\x1b$B\x00\x7f"), 2);
+/// ```
+pub fn control_bytes(data: &[u8]) -> usize {
+    data.iter()
+        .filter(|&&b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | 0x0c | b'\r' | 0x1b)) || b == 0x7f)
+        .count()
+}
+
+/// Whether `data` holds binary rather than text: some 512-byte block of it (anywhere, in one
+/// linear pass) has at least 8 control bytes (see [`control_bytes`]) making up more than a
+/// quarter of the block. Executables, object files and record dumps are full of NULs; text,
+/// even with a few stray NULs or a yEnc block (about one byte in ten), is not. UTF-16 must be
+/// decoded before asking.
+///
+/// ```
+/// use mugai::inspect::sniff::mostly_control;
+/// assert!(mostly_control(&[0u8, 1, 2, 3, 0, 0, 0, 0, 65, 0, 0, 0][..]));
+/// assert!(!mostly_control("本文に NUL\u{0} が一つ".as_bytes()));
+/// ```
+pub fn mostly_control(data: &[u8]) -> bool {
+    data.chunks(512).any(|block| {
+        let n = control_bytes(block);
+        n >= 8 && n * 4 > block.len()
+    })
+}
+
 /// Distinguishes plain ZIP from OOXML and ODF by the first local file name.
 fn zip_kind(data: &[u8]) -> &'static str {
     if data.len() < 30 {

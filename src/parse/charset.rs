@@ -215,6 +215,234 @@ pub fn detect(bytes: &[u8]) -> &'static Encoding {
     }
 }
 
+/// The encodings that are not ASCII-compatible and therefore cannot go through [`decode`]
+/// (or any byte-level scanner) as they are: UTF-16 (either byte order) and UTF-7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wide {
+    /// UTF-16, little-endian.
+    Utf16Le,
+    /// UTF-16, big-endian.
+    Utf16Be,
+    /// UTF-7 (RFC 2152).
+    Utf7,
+}
+
+impl Wide {
+    /// The name used in warnings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Wide::Utf16Le => "UTF-16LE",
+            Wide::Utf16Be => "UTF-16BE",
+            Wide::Utf7 => "UTF-7",
+        }
+    }
+}
+
+/// Which non-ASCII-compatible encoding `bytes` are in, judged by content first: a UTF-16
+/// byte order mark wins over any label; otherwise a UTF-16 or UTF-7 label is followed (a
+/// `utf-16` label without a BOM takes the byte order the zero bytes show, big-endian on a
+/// tie as RFC 2781 says). UTF-7 is only accepted for 7-bit data. `None`: an ASCII-compatible
+/// charset, for [`decode`].
+///
+/// ```
+/// use mugai::parse::charset::{wide_encoding, Wide};
+/// assert_eq!(wide_encoding(b"\xff\xfeA\x00", Some(b"utf-8")), Some(Wide::Utf16Le));
+/// assert_eq!(wide_encoding(b"+MEIwpA-", Some(b"UTF-7")), Some(Wide::Utf7));
+/// assert_eq!(wide_encoding(b"plain", Some(b"iso-2022-jp")), None);
+/// ```
+pub fn wide_encoding(bytes: &[u8], label: Option<&[u8]>) -> Option<Wide> {
+    if bytes.starts_with(b"\xff\xfe") {
+        return Some(Wide::Utf16Le);
+    }
+    if bytes.starts_with(b"\xfe\xff") {
+        return Some(Wide::Utf16Be);
+    }
+    let label = trim_label(label?);
+    let lower: Vec<u8> = label.iter().map(|b| b.to_ascii_lowercase()).collect();
+    match lower.as_slice() {
+        b"utf-7" | b"utf7" | b"unicode-1-1-utf-7" | b"csunicode11utf7" | b"x-utf-7"
+            if bytes.is_ascii() =>
+        {
+            Some(Wide::Utf7)
+        }
+        _ if !looks_utf16(bytes) => None,
+        b"utf-16le" | b"utf16le" | b"unicodefeff" => Some(Wide::Utf16Le),
+        b"utf-16be" | b"utf16be" | b"unicodefffe" => Some(Wide::Utf16Be),
+        b"utf-16" | b"utf16" | b"ucs-2" | b"ucs2" | b"unicode" | b"iso-10646-ucs-2"
+        | b"csunicode" => Some(utf16_order(bytes)),
+        _ => None,
+    }
+}
+
+/// Whether BOM-less data under a UTF-16 label can be UTF-16 at all: data without a single
+/// zero byte that is valid UTF-8 is 8-bit text under a wrong label (real UTF-16 text has line
+/// breaks or spaces, whose high byte is zero).
+fn looks_utf16(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(4096)];
+    head.contains(&0) || std::str::from_utf8(head).is_err()
+}
+
+/// The byte order of BOM-less UTF-16: the side with more zero bytes is the high byte.
+fn utf16_order(bytes: &[u8]) -> Wide {
+    let head = &bytes[..bytes.len().min(4096)];
+    let (mut even, mut odd) = (0usize, 0usize);
+    for pair in head.chunks_exact(2) {
+        even += usize::from(pair[0] == 0);
+        odd += usize::from(pair[1] == 0);
+    }
+    if odd != even {
+        return if odd > even {
+            Wide::Utf16Le
+        } else {
+            Wide::Utf16Be
+        };
+    }
+    // No zero bytes to tell (e.g. all Japanese): the order that gives more common characters.
+    let common = |enc: &'static Encoding| {
+        enc.decode_without_bom_handling(head)
+            .0
+            .chars()
+            .filter(|&c| matches!(c as u32, 0x20..=0x7e | 0x3000..=0x30ff | 0x4e00..=0x9fff | 0xff01..=0xff9f))
+            .count()
+    };
+    if common(encoding_rs::UTF_16LE) > common(encoding_rs::UTF_16BE) {
+        Wide::Utf16Le
+    } else {
+        Wide::Utf16Be
+    }
+}
+
+/// Decodes `bytes` from a non-ASCII-compatible encoding to UTF-8 (BOM dropped; invalid
+/// sequences become U+FFFD). Returns whether errors were replaced.
+///
+/// ```
+/// use mugai::parse::charset::{decode_wide, Wide};
+/// assert_eq!(decode_wide(b"\xfe\xff\x30\x42", Wide::Utf16Be).0, "あ");
+/// assert_eq!(decode_wide(b"1 +- 1 = +MEI-", Wide::Utf7).0, "1 + 1 = あ");
+/// ```
+pub fn decode_wide(bytes: &[u8], wide: Wide) -> (String, bool) {
+    match wide {
+        Wide::Utf16Le | Wide::Utf16Be => {
+            let (enc, bom): (&'static Encoding, &[u8]) = if wide == Wide::Utf16Le {
+                (encoding_rs::UTF_16LE, b"\xff\xfe")
+            } else {
+                (encoding_rs::UTF_16BE, b"\xfe\xff")
+            };
+            let body = bytes.strip_prefix(bom).unwrap_or(bytes);
+            let (text, errors) = enc.decode_without_bom_handling(body);
+            (text.into_owned(), errors)
+        }
+        Wide::Utf7 => utf7_decode(bytes),
+    }
+}
+
+/// Decodes UTF-7 (RFC 2152) in one pass. `+-` is a plus sign; `+` starts a run of modified
+/// base64 holding UTF-16 code units, ended by any character outside the alphabet (a `-`
+/// ending it is absorbed). Surrogate pairs are joined; lone surrogates and bytes that are not
+/// 7-bit become U+FFFD. Returns the text and whether anything was replaced.
+///
+/// ```
+/// use mugai::parse::charset::utf7_decode;
+/// assert_eq!(utf7_decode(b"Hi Mom -+Jjo--!").0, "Hi Mom -\u{263A}-!");
+/// assert_eq!(utf7_decode(b"+ZeVnLIqe-").0, "日本語");
+/// ```
+pub fn utf7_decode(bytes: &[u8]) -> (String, bool) {
+    let mut out = String::with_capacity(bytes.len());
+    let mut errors = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        if b != b'+' {
+            if b.is_ascii() {
+                out.push(b as char);
+            } else {
+                out.push('\u{FFFD}');
+                errors = true;
+            }
+            continue;
+        }
+        if bytes.get(i) == Some(&b'-') {
+            out.push('+');
+            i += 1;
+            continue;
+        }
+        let mut run = Utf7Run::default();
+        while let Some(v) = bytes.get(i).and_then(|&c| base64_value(c)) {
+            run.push(v, &mut out);
+            i += 1;
+        }
+        errors |= run.finish(&mut out);
+        if bytes.get(i) == Some(&b'-') {
+            i += 1;
+        }
+    }
+    (out, errors)
+}
+
+fn base64_value(c: u8) -> Option<u32> {
+    Some(match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => return None,
+    } as u32)
+}
+
+/// The state of one shifted (base64) run of UTF-7.
+#[derive(Default)]
+struct Utf7Run {
+    bits: u32,
+    nbits: u32,
+    high: Option<u32>,
+    errors: bool,
+}
+
+impl Utf7Run {
+    fn push(&mut self, value: u32, out: &mut String) {
+        self.bits = (self.bits << 6 | value) & 0x3f_ffff;
+        self.nbits += 6;
+        if self.nbits >= 16 {
+            self.nbits -= 16;
+            let unit = (self.bits >> self.nbits) & 0xffff;
+            self.unit(unit, out);
+        }
+    }
+
+    fn unit(&mut self, unit: u32, out: &mut String) {
+        match (self.high.take(), unit) {
+            (None, 0xD800..=0xDBFF) => self.high = Some(unit),
+            (Some(h), 0xDC00..=0xDFFF) => {
+                let c = 0x10000 + ((h - 0xD800) << 10) + (unit - 0xDC00);
+                out.push(char::from_u32(c).unwrap_or('\u{FFFD}'));
+            }
+            (Some(_), _) => {
+                out.push('\u{FFFD}');
+                self.errors = true;
+                self.unit(unit, out);
+            }
+            (None, u) => match char::from_u32(u) {
+                Some(c) => out.push(c),
+                None => {
+                    out.push('\u{FFFD}');
+                    self.errors = true;
+                }
+            },
+        }
+    }
+
+    /// Ends the run; a dangling high surrogate is an error (leftover bits are padding).
+    fn finish(self, out: &mut String) -> bool {
+        if self.high.is_some() {
+            out.push('\u{FFFD}');
+            return true;
+        }
+        self.errors
+    }
+}
+
 /// Decodes a raw header field value that may contain unencoded 8-bit bytes or raw
 /// ISO-2022-JP escape sequences into UTF-8. Pure ASCII without escapes is returned borrowed.
 pub fn decode_raw_header(bytes: &[u8]) -> Cow<'_, str> {
@@ -265,5 +493,70 @@ mod tests {
     #[test]
     fn raw_header_iso2022jp() {
         assert_eq!(decode_raw_header(b"\x1b$B%F%9%H\x1b(B"), "テスト");
+    }
+    #[test]
+    fn utf7_rfc2152_examples() {
+        assert_eq!(utf7_decode(b"A+ImIDkQ.").0, "A\u{2262}\u{0391}.");
+        assert_eq!(utf7_decode(b"Hi Mom -+Jjo--!").0, "Hi Mom -\u{263A}-!");
+        assert_eq!(utf7_decode(b"+ZeVnLIqe-").0, "\u{65E5}\u{672C}\u{8A9E}");
+        assert_eq!(utf7_decode(b"Item 3 is +AKM-1.").0, "Item 3 is \u{00A3}1.");
+    }
+
+    #[test]
+    fn utf7_plus_and_implicit_end() {
+        assert_eq!(utf7_decode(b"1 +- 1").0, "1 + 1");
+        // A run ended by a character outside the alphabet keeps that character.
+        assert_eq!(utf7_decode(b"+MEI.").0, "\u{3042}.");
+        assert_eq!(utf7_decode(b"+MEI- x").0, "\u{3042} x");
+        assert_eq!(utf7_decode(b"+").0, "");
+        assert_eq!(utf7_decode(b"a+-+-b").0, "a++b");
+    }
+
+    #[test]
+    fn utf7_surrogates_and_errors() {
+        // U+1F600 = D83D DE00.
+        assert_eq!(utf7_decode(b"+2D3eAA-").0, "\u{1F600}");
+        let (t, err) = utf7_decode(b"+2D0-x");
+        assert_eq!(t, "\u{FFFD}x");
+        assert!(err);
+        let (t, err) = utf7_decode(b"+3gA-");
+        assert_eq!(t, "\u{FFFD}");
+        assert!(err);
+        let (t, err) = utf7_decode(b"caf\xe9");
+        assert_eq!(t, "caf\u{FFFD}");
+        assert!(err);
+    }
+
+    #[test]
+    fn utf7_script_markup_is_decoded() {
+        assert_eq!(
+            utf7_decode(b"+ADw-script+AD4-alert(1)+ADw-/script+AD4-").0,
+            "<script>alert(1)</script>"
+        );
+    }
+
+    #[test]
+    fn utf16_byte_order() {
+        let le = b"\x42\x30\xab\x30"; // "あカ" little-endian, no zero bytes
+        assert_eq!(wide_encoding(le, Some(b"utf-16")), Some(Wide::Utf16Le));
+        let be = b"\x30\x42\x30\xab";
+        assert_eq!(wide_encoding(be, Some(b"utf-16")), Some(Wide::Utf16Be));
+        // ASCII under a UTF-16 label is not UTF-16.
+        assert_eq!(wide_encoding(b"<html></html>", Some(b"utf-16le")), None);
+        assert_eq!(wide_encoding(b"abcd", Some(b"utf-16")), None);
+        let ascii_le = b"H\x00i\x00";
+        assert_eq!(
+            wide_encoding(ascii_le, Some(b"UTF-16")),
+            Some(Wide::Utf16Le)
+        );
+        assert_eq!(decode_wide(ascii_le, Wide::Utf16Le).0, "Hi");
+        assert_eq!(
+            wide_encoding(b"\x00H\x00i", Some(b"utf-16")),
+            Some(Wide::Utf16Be)
+        );
+        assert_eq!(wide_encoding(b"\xfe\xff\x00H", None), Some(Wide::Utf16Be));
+        assert_eq!(wide_encoding(b"abc", Some(b"utf-7")), Some(Wide::Utf7));
+        assert_eq!(wide_encoding(b"ab\xe3\x81\x82", Some(b"utf-7")), None);
+        assert_eq!(wide_encoding(b"abc", None), None);
     }
 }

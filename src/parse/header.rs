@@ -416,7 +416,11 @@ impl MimeInfo {
                             .attribute("start")
                             .map(|s| s.trim_matches(|c| c == '<' || c == '>').to_owned());
                         if info.filename.is_none() {
-                            info.filename = ct.attribute("name").map(clean_param);
+                            // `filename` on a Content-Type is misplaced but still a name.
+                            info.filename = ct
+                                .attribute("name")
+                                .or_else(|| ct.attribute("filename"))
+                                .map(clean_param);
                         }
                         info.boundaries.extend(boundaries);
                     } else {
@@ -432,15 +436,25 @@ impl MimeInfo {
                         }
                         info.boundaries.extend(boundaries);
                         if info.filename.is_none() {
-                            info.filename = ct.attribute("name").map(clean_param);
+                            // `filename` on a Content-Type is misplaced but still a name.
+                            info.filename = ct
+                                .attribute("name")
+                                .or_else(|| ct.attribute("filename"))
+                                .map(clean_param);
                         }
                     }
                 }
                 (HeaderName::ContentDisposition, HeaderValue::ContentType(cd)) => {
-                    if info.disposition.is_none() {
-                        info.disposition = Some(cd.ctype().trim().to_ascii_lowercase());
+                    // Two Content-Disposition fields: `attachment` wins over anything else
+                    // (the reading that exposes more).
+                    let d = cd.ctype().trim().to_ascii_lowercase();
+                    if info.disposition.is_none() || d == "attachment" {
+                        info.disposition = Some(d);
                     }
                     if let Some(name) = cd.attribute("filename") {
+                        info.filename = Some(clean_param(name));
+                    } else if let (None, Some(name)) = (&info.filename, cd.attribute("name")) {
+                        // `name` on a Content-Disposition is misplaced but still a name.
                         info.filename = Some(clean_param(name));
                     }
                 }
@@ -675,6 +689,31 @@ mod tests {
         assert_eq!(i.ctype, "multipart");
         assert_eq!(i.boundaries, vec!["XX".to_string()]);
         assert_eq!(i.other_types, vec!["text/plain".to_string()]);
+    }
+
+    #[test]
+    fn misplaced_name_parameters_still_name_the_part() {
+        let i =
+            info(b"Content-Type: text/plain\r\nContent-Disposition: inline; name=\"a.vbs\"\r\n");
+        assert_eq!(i.filename.as_deref(), Some("a.vbs"));
+        let j = info(b"Content-Type: text/plain; filename=\"b.vbs\"\r\n");
+        assert_eq!(j.filename.as_deref(), Some("b.vbs"));
+        let k = info(
+            b"Content-Type: text/plain; name=\"ct.txt\"\r\nContent-Disposition: attachment; filename=\"cd.txt\"\r\n",
+        );
+        assert_eq!(k.filename.as_deref(), Some("cd.txt"));
+    }
+
+    #[test]
+    fn second_disposition_attachment_wins() {
+        let i = info(
+            b"Content-Type: text/plain\r\nContent-Disposition: inline\r\nContent-Disposition: attachment\r\n",
+        );
+        assert!(i.is_attachment());
+        let j = info(
+            b"Content-Type: text/plain\r\nContent-Disposition: attachment\r\nContent-Disposition: inline\r\n",
+        );
+        assert!(j.is_attachment());
     }
 
     #[test]

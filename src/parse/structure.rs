@@ -117,6 +117,48 @@ impl<'a> MimeTree<'a> {
         tree
     }
 
+    /// Builds the tree of a message found inside another one at `path` and `depth` (an
+    /// encapsulated message whose body had to be transfer-decoded first), so that its parts
+    /// carry their paths in the outer message and the depth limit keeps counting.
+    ///
+    /// ```
+    /// use mugai::parse::structure::{MimeTree, TreeLimits};
+    /// let inner = b"Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nhi\r\n--b--\r\n";
+    /// let limits = TreeLimits { max_depth: 10, max_parts: 100, max_headers: 100 };
+    /// let tree = MimeTree::parse_nested(inner, limits, vec![2, 1], 2);
+    /// assert_eq!(tree.parts[1].path_string(), "2.1.1");
+    /// assert_eq!(tree.parts[1].depth, 3);
+    /// ```
+    pub fn parse_nested(
+        message: &'a [u8],
+        limits: TreeLimits,
+        path: Vec<u32>,
+        depth: usize,
+    ) -> Self {
+        let mut tree = MimeTree {
+            parts: Vec::new(),
+            warnings: Vec::new(),
+            limits_hit: Vec::new(),
+        };
+        if depth > limits.max_depth {
+            tree.limit("max_mime_depth");
+            let index = tree.add_part(
+                message,
+                path,
+                depth,
+                ("text", "plain"),
+                TreeLimits {
+                    max_depth: 0,
+                    ..limits
+                },
+            );
+            tree.parts[index].limited = true;
+            return tree;
+        }
+        tree.add_part(message, path, depth, ("text", "plain"), limits);
+        tree
+    }
+
     fn warn(&mut self, w: String) {
         if self.warnings.len() < 50 && !self.warnings.contains(&w) {
             self.warnings.push(w);
@@ -168,9 +210,11 @@ impl<'a> MimeTree<'a> {
         }
         if is_message {
             if part.info.transfer != TransferEncoding::Identity {
-                // An encoded message/rfc822 is not allowed; do not look inside, remove it.
+                // An encoded message/rfc822 is not allowed, but it is a message all the same:
+                // it stays a leaf here (the tree borrows the raw input) and the walker decodes
+                // it and parses it with `parse_nested`.
                 self.warn(format!(
-                    "part {}: encoded message/rfc822 treated as an attachment",
+                    "part {}: encoded message/rfc822 (transfer encoding not allowed)",
                     part.path_string()
                 ));
                 return index;
