@@ -170,6 +170,36 @@ fn every_testdata_mail_is_sanitised_as_its_facts_say() {
     );
 }
 
+/// With `links.urls = "remove"` no link of any kind survives in the link and header cases:
+/// no live one, and no defanged one either (every scheme is removed, not only web URLs).
+#[test]
+fn link_cases_under_remove_policy_keep_no_link_at_all() {
+    let policy = Policy::from_toml_str("[links]\nurls = \"remove\"\n").unwrap();
+    let sanitizer = Sanitizer::new(policy);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+    let mut n = 0;
+    for group in ["links", "headers"] {
+        for (path, _) in cases_in(&root.join(group)) {
+            let name = path.display().to_string();
+            let output = sanitizer
+                .sanitize(&std::fs::read(&path).unwrap())
+                .unwrap()
+                .to_message();
+            let parsed = common::check_structure(&output, &name);
+            common::live_links::assert_no_live_links(&output, &parsed.body, &name);
+            for defanged in ["hxxp", "[:]", "[\\\\]"] {
+                assert!(
+                    !parsed.body.contains(defanged),
+                    "{name}: {defanged:?} left under remove:\n{}",
+                    parsed.body
+                );
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 20, "{n} cases");
+}
+
 /// Inputs that once broke a guarantee (found by fuzzing or cross-checking): each must give a
 /// single text/plain part within the size bound of the fuzz target.
 #[test]
