@@ -117,7 +117,7 @@ fn path_char(c: char) -> bool {
 
 /// A scheme and separator at the start of `s`: `(scheme, separator length)`, where the
 /// separator is `:` followed by two slashes or backslashes, or a lone `:` for a scheme that
-/// works without them.
+/// works without them and is followed by a visible ASCII character.
 fn scheme_prefix(s: &str) -> Option<(&str, usize)> {
     let b = s.as_bytes();
     if !b.first().is_some_and(u8::is_ascii_alphabetic) {
@@ -134,7 +134,8 @@ fn scheme_prefix(s: &str) -> Option<(&str, usize)> {
     let scheme = &s[..len];
     if is_slash(b.get(len + 1)) && is_slash(b.get(len + 2)) {
         Some((scheme, 3))
-    } else if is_bare_scheme(scheme) {
+    } else if is_bare_scheme(scheme) && b.get(len + 1).is_some_and(u8::is_ascii_graphic) {
+        // Only an ASCII target: `News:今月の…` in prose is no link.
         Some((scheme, 1))
     } else {
         None
@@ -771,6 +772,7 @@ mod tests {
         assert!(found("mail user@www.example.jp at 12:30, Re: x, note: y, a.b").is_empty());
         assert!(found("taro@ftp.example.jp").is_empty());
         assert!(found("http:// and www. alone").is_empty());
+        assert!(found("News:今月のお知らせ Search:キーワード data: x").is_empty());
     }
 
     #[test]
