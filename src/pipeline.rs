@@ -509,7 +509,8 @@ impl Walker<'_> {
         self.walk(tree, child);
         self.forward_depth -= 1;
         let inner_text = std::mem::replace(&mut self.text, outer);
-        let mut block = head;
+        // Payloads in the inner message's header fields are cut like those in a body.
+        let mut block = self.cut_smuggled_in(&head, &part.path_string(), "message/rfc822", 0);
         block.push('\n');
         block.push_str(&inner_text);
         self.append(&text::quote(&block, "> "));
@@ -568,41 +569,24 @@ impl Walker<'_> {
             .charset
             .clone()
             .or_else(|| is_html.then(|| meta_charset(&bytes)).flatten());
-        let found = smuggle::find(&bytes);
+        // yEnc is 8-bit and would not survive charset decoding: framed blocks are cut from
+        // the raw bytes; every other shape is looked for in the rendered text below.
+        let found = smuggle::find_framed(&bytes);
         let mut decoded = String::with_capacity(bytes.len());
         let mut pos = 0;
         let mut mislabelled = false;
-        for (n, s) in found.iter().enumerate() {
+        let mut cut = 0;
+        for s in &found {
             let (seg, how) = charset::decode(
                 &bytes[pos..s.range.start],
                 label.as_deref().map(str::as_bytes),
             );
             mislabelled |= how.detected && label.is_some();
             decoded.push_str(&seg);
-            let path = format!("{}:{}{}", part.path_string(), s.kind, n + 1);
-            let declared = format!("{} ({})", part.info.mime_type(), s.kind);
-            self.report.act(Action::SmuggledRemoved);
-            self.push_item(
-                &path,
-                s.name.clone(),
-                declared,
-                &s.data,
-                RemovalReason::Smuggled,
-            );
-            let _ = writeln!(
-                decoded,
-                "{}",
-                match self.policy.notice.language {
-                    Language::Ja => format!(
-                        "[符号化データを削除しました: {}]",
-                        s.name.as_deref().unwrap_or(s.kind)
-                    ),
-                    Language::En => format!(
-                        "[encoded data removed: {}]",
-                        s.name.as_deref().unwrap_or(s.kind)
-                    ),
-                }
-            );
+            cut += 1;
+            self.list_smuggled(s, &part.path_string(), &part.info.mime_type(), cut);
+            decoded.push_str(&self.smuggled_line(s));
+            decoded.push('\n');
             pos = s.range.end;
         }
         let (seg, how) = charset::decode(&bytes[pos..], label.as_deref().map(str::as_bytes));
@@ -645,16 +629,72 @@ impl Walker<'_> {
                 ));
             }
             self.note_links(out.links);
+            let shown = self.cut_smuggled(&out.text, part, cut);
             // Addresses written as text in the HTML are shown under the policy as well.
-            let (t, n) = links::rewrite_text_urls(&out.text, &self.policy.links);
+            let (t, n) = links::rewrite_text_urls(&shown, &self.policy.links);
             self.note_links(n);
             text::clean_body(&t).into_owned()
         } else {
-            let (t, n) = links::rewrite_text_urls(&cleaned, &self.policy.links);
+            let shown = self.cut_smuggled(&cleaned, part, cut);
+            let (t, n) = links::rewrite_text_urls(&shown, &self.policy.links);
             self.note_links(n);
             t.into_owned()
         };
         self.append(&rendered);
+    }
+
+    /// Cuts what [`smuggle::find_str`] finds in the rendered text of `part` (after charset
+    /// decoding and HTML conversion: what the reader could be told to decode), listing
+    /// each payload; `done` payloads of the part were cut before.
+    fn cut_smuggled(&mut self, text: &str, part: &Part<'_>, done: usize) -> String {
+        self.cut_smuggled_in(text, &part.path_string(), &part.info.mime_type(), done)
+    }
+
+    fn cut_smuggled_in(&mut self, text: &str, path: &str, declared: &str, done: usize) -> String {
+        let found = smuggle::find_str(text);
+        if found.is_empty() {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut pos = 0;
+        for (n, s) in found.iter().enumerate() {
+            let piece = text.get(pos..s.range.start).unwrap_or_default();
+            out.push_str(piece);
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            self.list_smuggled(s, path, declared, done + n + 1);
+            out.push_str(&self.smuggled_line(s));
+            out.push('\n');
+            pos = s.range.end;
+        }
+        let rest = text.get(pos..).unwrap_or_default();
+        out.push_str(rest.strip_prefix('\n').unwrap_or(rest));
+        out
+    }
+
+    /// Lists one smuggled payload like an attachment.
+    fn list_smuggled(&mut self, s: &smuggle::Smuggled, path: &str, declared: &str, n: usize) {
+        self.report.act(Action::SmuggledRemoved);
+        self.push_item(
+            &format!("{path}:{}{n}", s.kind),
+            s.name.clone(),
+            format!("{declared} ({})", s.kind),
+            &s.data,
+            RemovalReason::Smuggled,
+        );
+    }
+
+    /// The line that stands where a payload was cut.
+    fn smuggled_line(&self, s: &smuggle::Smuggled) -> String {
+        let what = s
+            .name
+            .as_deref()
+            .map_or_else(|| s.kind.to_owned(), |n| text::visible_name(n, 120));
+        match self.policy.notice.language {
+            Language::Ja => format!("[符号化データを削除しました: {what}]"),
+            Language::En => format!("[encoded data removed: {what}]"),
+        }
     }
 
     fn note_links(&mut self, n: usize) {

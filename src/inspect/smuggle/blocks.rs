@@ -1,0 +1,303 @@
+//! Unframed encodings: base64 (both alphabets) and hex, as blocks of lines of any width
+//! (indented, quoted, with blank lines or trailing spaces between them), as xxd/hexdump
+//! dumps, and as long runs inside a line. Candidates are decoded and judged; only what
+//! decodes to a payload is cut.
+
+use std::ops::Range;
+
+use super::Smuggled;
+use super::judge::{Verdict, judge};
+use super::lines::{self, Line};
+use crate::parse::transfer;
+
+/// Binary of no known type is cut only from this size on: keys, signatures, tracking
+/// tokens and hash lists stay, bulk data does not.
+pub const UNKNOWN_BINARY_MIN: usize = 2048;
+
+/// A run inside a line is a candidate from this many characters on (64 decoded bytes).
+const MIN_RUN: usize = 86;
+
+/// Which encoding an accumulator collects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enc {
+    /// Base64, standard or URL-safe alphabet.
+    Base64,
+    /// Hex digits (plain runs, byte lists, xxd/hexdump lines).
+    Hex,
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
+}
+
+/// A base64 line that can open a block or continue it over blank lines: long, or of
+/// mixed character classes as encoded binary is (prose words and separators are not).
+fn strong_b64(core: &[u8]) -> bool {
+    let has = |f: fn(&u8) -> bool| core.iter().any(f);
+    core.len() >= 32
+        || (core.len() >= 16
+            && has(u8::is_ascii_uppercase)
+            && has(u8::is_ascii_lowercase)
+            && has(u8::is_ascii_digit))
+}
+
+/// Collects consecutive lines of one encoding into a block.
+pub struct Acc {
+    enc: Enc,
+    /// Byte range of the block so far (whole lines, or a run at the end of the first line).
+    range: Option<Range<usize>>,
+    /// The encoded characters of the block.
+    chars: Vec<u8>,
+    /// A blank line was seen after the last line of the block.
+    gap: bool,
+}
+
+impl Acc {
+    /// An empty accumulator for `enc`.
+    pub fn new(enc: Enc) -> Self {
+        Acc {
+            enc,
+            range: None,
+            chars: Vec::new(),
+            gap: false,
+        }
+    }
+
+    /// Takes line `i` into the block, or closes the block (judging it into `found`) and
+    /// looks at the line on its own.
+    pub fn feed(&mut self, lines: &[Line<'_>], i: usize, found: &mut Vec<Smuggled>) {
+        let line = &lines[i];
+        let p = lines::prefix_len(line.text);
+        let body = &line.text[p..];
+        let core = &body[..lines::trimmed_end(body)];
+        if core.is_empty() {
+            self.gap = self.range.is_some();
+            return;
+        }
+        let before = self.chars.len();
+        let (member, strong) = match self.enc {
+            Enc::Base64 => {
+                let pure = core.iter().all(|&b| is_b64(b));
+                if pure {
+                    self.chars.extend_from_slice(core);
+                }
+                (pure, pure && strong_b64(core))
+            }
+            Enc::Hex => {
+                let ok = hex_line(core, &mut self.chars);
+                (ok, ok)
+            }
+        };
+        let joins = member && self.range.is_some() && (strong || !self.gap);
+        if joins {
+            if let Some(r) = &mut self.range {
+                r.end = line.next;
+            }
+            self.gap = false;
+            return;
+        }
+        // Not part of the current block: keep what this line added for a new block.
+        let added = self.chars.split_off(before);
+        self.close(found);
+        if member && strong {
+            self.chars = added;
+            self.range = Some(line.start..line.next);
+        } else if self.enc == Enc::Base64 {
+            self.runs_in_line(line.start + p, core, found);
+        }
+    }
+
+    /// Judges the block collected so far (if any) and starts afresh.
+    pub fn close(&mut self, found: &mut Vec<Smuggled>) {
+        self.gap = false;
+        let chars = std::mem::take(&mut self.chars);
+        if let Some(range) = self.range.take()
+            && let Some(s) = decide(self.enc, &chars, range)
+        {
+            found.push(s);
+        }
+    }
+
+    /// Long runs inside a line that is not all encoding (a Subject, a sentence with a blob
+    /// in it). Runs of 16+ characters separated by single spaces count as one (unfolded
+    /// header lines). A run that ends the line may open a block continued by the next lines.
+    fn runs_in_line(&mut self, base: usize, core: &[u8], found: &mut Vec<Smuggled>) {
+        let run_at = |i: usize| {
+            core[i.min(core.len())..]
+                .iter()
+                .take_while(|&&b| is_b64(b))
+                .count()
+        };
+        let mut i = 0;
+        while i < core.len() {
+            if !is_b64(core[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut chars = Vec::new();
+            let end = loop {
+                let run = run_at(i);
+                chars.extend_from_slice(&core[i..i + run]);
+                let end = i + run;
+                let spaced = core.get(end) == Some(&b' ') && run_at(end + 1) >= 16;
+                if run >= 16 && spaced {
+                    i = end + 1;
+                } else {
+                    break end;
+                }
+            };
+            i = end;
+            if end == core.len() && chars.len() >= 16 {
+                // Possibly the head of a block on the following lines.
+                self.chars = chars;
+                self.range = Some(base + start..base + end);
+                return;
+            }
+            if chars.len() >= MIN_RUN {
+                let range = base + start..base + end;
+                let s = decide(Enc::Base64, &chars, range.clone())
+                    .or_else(|| hex_run(&chars).and_then(|h| decide(Enc::Hex, &h, range)));
+                found.extend(s);
+            }
+        }
+    }
+}
+
+/// The hex digits of a run that is all hex digits.
+fn hex_run(chars: &[u8]) -> Option<Vec<u8>> {
+    chars
+        .iter()
+        .all(u8::is_ascii_hexdigit)
+        .then(|| chars.to_vec())
+}
+
+/// Decodes a candidate at every alignment and keeps it if one of them is a payload.
+fn decide(enc: Enc, chars: &[u8], range: Range<usize>) -> Option<Smuggled> {
+    let (kind, shifts) = match enc {
+        Enc::Base64 => ("base64", 4),
+        Enc::Hex => ("hex", 2),
+    };
+    let decode = |k: usize| match enc {
+        Enc::Base64 => transfer::base64_lenient(&chars[k.min(chars.len())..]),
+        Enc::Hex => transfer::hex(&chars[k.min(chars.len())..]),
+    };
+    let mut binary = None;
+    for k in 0..shifts {
+        let data = decode(k);
+        match judge(&data) {
+            Verdict::Dangerous(_) => {
+                return Some(Smuggled {
+                    range,
+                    kind,
+                    name: None,
+                    data,
+                });
+            }
+            Verdict::Binary if enc == Enc::Base64 && data.len() >= UNKNOWN_BINARY_MIN => {
+                binary.get_or_insert(data);
+            }
+            _ => {}
+        }
+    }
+    binary.map(|data| Smuggled {
+        range,
+        kind,
+        name: None,
+        data,
+    })
+}
+
+/// If `core` is a hex line — a hex run, a byte list (`4d 5a`, `4d:5a`, `0x4d, 0x5a`,
+/// `\x4d\x5a`), or an xxd/hexdump/od line with an offset and an ASCII column — appends its
+/// hex digits to `out` and returns `true`.
+pub fn hex_line(core: &[u8], out: &mut Vec<u8>) -> bool {
+    let mut s = core;
+    let lead = s.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    let mut offset = false;
+    if (4..=10).contains(&lead) && lead < s.len() {
+        if s[lead] == b':' {
+            s = &s[lead + 1..];
+            offset = true;
+        } else if s[lead..].starts_with(b"  ") {
+            s = &s[lead..];
+            offset = true;
+        }
+    }
+    let before = out.len();
+    let mut groups = 0;
+    let mut i = s.iter().take_while(|&&b| b == b' ').count();
+    while i < s.len() {
+        let mut j = i;
+        if s[j..].starts_with(b"0x") || s[j..].starts_with(b"0X") || s[j..].starts_with(b"\\x") {
+            j += 2;
+        }
+        let n = s[j..].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+        if n < 2 || n % 2 == 1 {
+            out.truncate(before);
+            return false;
+        }
+        out.extend_from_slice(&s[j..j + n]);
+        groups += 1;
+        i = j + n;
+        match s[i..] {
+            [] => break,
+            [b' ', b' ', ..] if hexdump_half(&s[i..]) => i += 2,
+            [b' ', b' ', ..] | [b' ', b'|', ..] if offset || groups >= 4 => break,
+            [b' ' | b':', ..] => i += 1,
+            [b',', b' ', ..] => i += 2,
+            [b',', ..] => i += 1,
+            [b'\\', b'x', ..] => {}
+            _ => {
+                out.truncate(before);
+                return false;
+            }
+        }
+    }
+    let ok = out.len() - before >= 8;
+    if !ok {
+        out.truncate(before);
+    }
+    ok
+}
+
+/// After a double space: the second half of a `hexdump -C` line (`  40 00 …`), not the
+/// ASCII column.
+fn hexdump_half(rest: &[u8]) -> bool {
+    matches!(rest, [b' ', b' ', a, b, b' ', ..] if a.is_ascii_hexdigit() && b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_line_shapes() {
+        let mut v = Vec::new();
+        assert!(hex_line(
+            b"00000000: 4d5a 9000 0300 0000 0400 0000 ffff 0000  MZ..............",
+            &mut v
+        ));
+        assert_eq!(v, b"4d5a90000300000004000000ffff0000");
+        v.clear();
+        assert!(hex_line(
+            b"00000010  b8 00 00 00 00 00 00 00  40 00 00 00 00 00 00 00  |........@.......|",
+            &mut v
+        ));
+        assert_eq!(v.len(), 32);
+        v.clear();
+        assert!(hex_line(b"0x4d, 0x5a, 0x90, 0x00, 0x03", &mut v));
+        assert!(hex_line(b"\\x4d\\x5a\\x90\\x00", &mut v));
+        v.clear();
+        assert!(!hex_line(b"2024 was a good year", &mut v));
+        assert!(!hex_line(b"cafe", &mut v));
+        assert!(v.is_empty());
+    }
+
+    #[test]
+    fn strong_lines() {
+        assert!(!strong_b64(b"MARKER-60-BEFORE"));
+        assert!(strong_b64(b"TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA"));
+        assert!(strong_b64(b"TVqQAAMAAAAEAAA4"));
+    }
+}
