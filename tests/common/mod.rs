@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod attacker;
 pub mod trees;
 
 /// What an independent parser saw in a sanitised message.
