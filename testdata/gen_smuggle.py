@@ -90,11 +90,11 @@ def ps1(t: str) -> bytes:
 TAIL = bytes(range(40, 120))
 
 
-def b64_lines(data: bytes, literal: str, width: int | None) -> list[str]:
+def b64_lines(data: bytes, literal: str, width: int | None, fill: bytes = b"\0") -> list[str]:
     """Base64 of data + decode(literal) + TAIL, wrapped at `width` with `literal` starting a
     line (so it is visible whole)."""
     unit = 3 if width is None else 3 * width // math.gcd(width, 4)
-    head = data + b"\0" * (-len(data) % unit)
+    head = data + fill * (-len(data) % unit)
     enc = base64.b64encode(head + base64.b64decode(literal) + TAIL).decode()
     assert literal in enc
     if width is None:
@@ -245,7 +245,7 @@ def c_selfx(nn):
 @case("b64-vbs-text-dropper")
 def c_vbs(nn):
     t, lt = tok(nn, "B64VBSTXT"), lit(nn, "B64VBSTXT")
-    block = "\n".join(b64_lines(vbs(t) * 2, lt, 76))
+    block = "\n".join(b64_lines(vbs(t) * 3, lt, 76, fill=b" "))
     return attack(nn, "資料送付（スクリプト）", "base64 of a VBScript dropper: the decoded data is plain text", block, [t, lt])
 
 
@@ -301,8 +301,8 @@ def c_xxd(nn):
 def c_hex(nn):
     t = tok(nn, "HEXRUN")
     h = zipped(t).hex()
-    block = "\n".join(h[i:i + 64] for i in range(0, len(h), 64))
-    return attack(nn, "ダンプ（16進）", "A zip as plain hex digits, 64 per line", block, [t])
+    block = "\n".join(h[i:i + 32] for i in range(0, len(h), 32))
+    return attack(nn, "ダンプ（16進）", "A zip as plain hex digits, 32 per line (xxd -p -c16)", block, [t])
 
 
 @case("hex-c-array")
