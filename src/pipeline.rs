@@ -677,7 +677,7 @@ impl Walker<'_> {
     fn list_smuggled(&mut self, s: &smuggle::Smuggled, path: &str, declared: &str, n: usize) {
         self.report.act(Action::SmuggledRemoved);
         self.push_item(
-            &format!("{path}:{}{n}", s.kind),
+            &format!("{path}:{}-{n}", s.kind),
             s.name.clone(),
             format!("{declared} ({})", s.kind),
             &s.data,

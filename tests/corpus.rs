@@ -141,7 +141,12 @@ fn every_testdata_mail_is_sanitised_as_its_facts_say() {
                 facts.min_removed
             );
             if let Some(max) = facts.max_removed {
-                let removed: Vec<&str> = outcome.report.removed.iter().map(|r| r.path.as_str()).collect();
+                let removed: Vec<&str> = outcome
+                    .report
+                    .removed
+                    .iter()
+                    .map(|r| r.path.as_str())
+                    .collect();
                 assert!(
                     removed.len() <= max,
                     "{name} ({}): {} removed item(s) {removed:?}, at most {max} expected:\n{}",

@@ -118,7 +118,9 @@ fn hex_all(text: &[u8]) -> Vec<Vec<u8>> {
         .replace("0X", "")
         .replace("\\x", "");
     let mut out = Vec::new();
-    for run in runs(s.as_bytes(), |b| b.is_ascii_hexdigit() || b == b':' || b == b',') {
+    for run in runs(s.as_bytes(), |b| {
+        b.is_ascii_hexdigit() || b == b':' || b == b','
+    }) {
         let digits: Vec<u8> = run.into_iter().filter(u8::is_ascii_hexdigit).collect();
         out.push(hex_pairs(&digits));
         if digits.len() > 1 {
@@ -252,7 +254,13 @@ fn utf7(text: &[u8]) -> Vec<u8> {
         }
         let run: Vec<u32> = text[i + 1..]
             .iter()
-            .map_while(|&b| if b == b'-' || b == b'_' { None } else { b64_value(b) })
+            .map_while(|&b| {
+                if b == b'-' || b == b'_' {
+                    None
+                } else {
+                    b64_value(b)
+                }
+            })
             .collect();
         i += 1 + run.len();
         let mut bytes = Vec::new();

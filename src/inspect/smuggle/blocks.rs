@@ -102,7 +102,8 @@ impl Acc {
         if member && strong {
             self.chars = added;
             self.range = Some(line.start..line.next);
-        } else if self.enc == Enc::Base64 {
+        } else if self.enc == Enc::Base64 && !member {
+            // A short or plain pure line (a word, a separator) is nothing on its own.
             self.runs_in_line(line.start + p, core, found);
         }
     }
