@@ -266,3 +266,48 @@ fn growth_armour_without_end() {
         20_000,
     );
 }
+
+#[test]
+fn yenc_block_with_end() {
+    let payload: Vec<u8> = b"MZhello".iter().map(|b| b.wrapping_add(42)).collect();
+    let mut text = b"before\n=ybegin line=128 size=7 name=evil.bin\n".to_vec();
+    text.extend_from_slice(&payload);
+    text.extend_from_slice(b"\n=yend size=7\nafter\n");
+    let f = find(&text);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].data, b"MZhello");
+    assert_eq!(f[0].name.as_deref(), Some("evil.bin"));
+    assert!(text[f[0].range.end..].starts_with(b"after"));
+    assert_eq!(find_framed(&text), f);
+}
+
+#[test]
+fn binhex_block() {
+    let text = b"x\n(This file must be converted with BinHex 4.0)\n:!!!!!!!!\n!!!!!!!:\ny\n";
+    let f = find(text);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].kind, "binhex");
+    assert!(text[f[0].range.end..].starts_with(b"y"));
+}
+
+#[test]
+fn base64_of_plain_text_is_kept() {
+    let enc = b64("just some words in a sentence. ".repeat(40).as_bytes());
+    assert!(find_str(&lines_of(&enc, 76, "", "\n")).is_empty());
+}
+
+#[test]
+fn bulk_binary_of_unknown_type_is_cut() {
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 & 0x1f)
+        .collect();
+    let f = find_str(&lines_of(&b64(&noise), 76, "", "\n"));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].data.len(), 4096);
+}
+
+#[test]
+fn framed_scan_ignores_base64() {
+    let enc = b64(&pe("TOKEN-RAW"));
+    assert!(find_framed(lines_of(&enc, 76, "", "\n").as_bytes()).is_empty());
+}
