@@ -391,6 +391,32 @@ def c_fwd(nn):
         ["転送します", mk(nn, "OUTER"), "転送元の本文です", mk(nn, "INNER")], [t, lt], subject=subject)
 
 
+@case("html-table-rows")
+def c_table(nn):
+    t, lt = tok(nn, "HTMLTABLE"), lit(nn, "HTMLTABLE")
+    lines = b64_lines(pe(t), lt, 60)
+    rows = "".join(f"<tr><td>{i + 1}</td><td>{x}</td></tr>" for i, x in enumerate(lines))
+    markup = (f"<html><body><p>{mk(nn, 'BEFORE')}</p><table border=\"1\">{rows}</table>"
+              f"<p>{mk(nn, 'AFTER')}</p></body></html>")
+    subject = "HTML（表）"
+    return html_mail(nn, subject, markup), facts(
+        "base64 of a PE in the rows of a numbered HTML table (rendered with box-drawing borders)",
+        [mk(nn, "BEFORE"), mk(nn, "AFTER")], [t, lt], subject=subject)
+
+
+@case("html-list-items")
+def c_list(nn):
+    t, lt = tok(nn, "HTMLLIST"), lit(nn, "HTMLLIST")
+    lines = b64_lines(zipped(t), lt, 64)
+    markup = (f"<html><body><p>{mk(nn, 'BEFORE')}</p><ol>"
+              + "".join(f"<li>{x}</li>" for x in lines)
+              + f"</ol><p>{mk(nn, 'AFTER')}</p></body></html>")
+    subject = "HTML（番号付きリスト）"
+    return html_mail(nn, subject, markup), facts(
+        "base64 of a zip as the items of an ordered HTML list", [mk(nn, "BEFORE"), mk(nn, "AFTER")],
+        [t, lt], subject=subject)
+
+
 # --------------------------------------------------------------------------------------------
 # False-positive guards: nothing may be cut
 # --------------------------------------------------------------------------------------------

@@ -30,6 +30,57 @@ fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
 }
 
+/// UTF-8 sequences drawn around text by HTML-to-text conversion and by hand: box drawing
+/// (tables), bullets, no-break and ideographic spaces; and printable ASCII.
+fn decoration_at(s: &[u8]) -> usize {
+    match s {
+        [0xe2, 0x94 | 0x95, _, ..] | [0xe2, 0x80, 0xa2, ..] => 3,
+        [0xe3, 0x83, 0xbb, ..] | [0xe3, 0x80, 0x80, ..] => 3,
+        [0xc2, 0xa0, ..] => 2,
+        [b, ..] if b.is_ascii() && !b.is_ascii_control() => 1,
+        _ => 0,
+    }
+}
+
+/// Whether `s` is decoration only (see [`decoration_at`]).
+fn decoration(mut s: &[u8]) -> bool {
+    while !s.is_empty() {
+        match decoration_at(s) {
+            0 => return false,
+            n => s = &s[n..],
+        }
+    }
+    true
+}
+
+/// A rule or table border (`-----`, `=====`, `──┼──`, `+---+`): no letters or digits.
+pub(super) fn separator(core: &[u8]) -> bool {
+    !core.iter().any(u8::is_ascii_alphanumeric) && decoration(core)
+}
+
+/// The base64 on a line: the whole line, or its longest run when what surrounds it is
+/// short decoration (a bullet, a list number, table cell borders, a label); `true` when
+/// there was such decoration.
+pub(super) fn b64_payload(core: &[u8]) -> Option<(&[u8], bool)> {
+    if core.iter().all(|&b| is_b64(b)) {
+        return Some((core, false));
+    }
+    let (mut best, mut i) = (0..0, 0);
+    while i < core.len() {
+        let n = core[i..].iter().take_while(|&&b| is_b64(b)).count();
+        if n > best.len() {
+            best = i..i + n;
+        }
+        i += n.max(1);
+    }
+    let rest = core.len() - best.len();
+    let ok = best.len() >= 16
+        && rest <= 24
+        && decoration(&core[..best.start])
+        && decoration(&core[best.end..]);
+    ok.then(|| (&core[best], true))
+}
+
 /// A base64 line that can open a block or continue it over blank lines: long, or of
 /// mixed character classes as encoded binary is (prose words and separators are not).
 fn strong_b64(core: &[u8]) -> bool {
@@ -50,6 +101,9 @@ pub struct Acc {
     chars: Vec<u8>,
     /// A blank line was seen after the last line of the block.
     gap: bool,
+    /// Some line of the block had more than base64 on it (table borders, bullets): such a
+    /// block is cut only for a payload, never as bulk binary.
+    decorated: bool,
 }
 
 impl Acc {
@@ -60,6 +114,7 @@ impl Acc {
             range: None,
             chars: Vec::new(),
             gap: false,
+            decorated: false,
         }
     }
 
@@ -70,19 +125,20 @@ impl Acc {
         let p = lines::prefix_len(line.text);
         let body = &line.text[p..];
         let core = &body[..lines::trimmed_end(body)];
-        if core.is_empty() {
+        if core.is_empty() || separator(core) {
             self.gap = self.range.is_some();
             return;
         }
         let before = self.chars.len();
         let (member, strong) = match self.enc {
-            Enc::Base64 => {
-                let pure = core.iter().all(|&b| is_b64(b));
-                if pure {
-                    self.chars.extend_from_slice(core);
+            Enc::Base64 => match b64_payload(core) {
+                Some((run, decorated)) => {
+                    self.chars.extend_from_slice(run);
+                    self.decorated |= decorated;
+                    (true, strong_b64(run))
                 }
-                (pure, pure && strong_b64(core))
-            }
+                None => (false, false),
+            },
             Enc::Hex => {
                 let ok = hex_line(core, &mut self.chars);
                 (ok, ok)
@@ -98,9 +154,11 @@ impl Acc {
         }
         // Not part of the current block: keep what this line added for a new block.
         let added = self.chars.split_off(before);
+        let decorated = std::mem::take(&mut self.decorated);
         self.close(found);
         if member && strong {
             self.chars = added;
+            self.decorated = decorated && core.iter().any(|&b| !is_b64(b));
             self.range = Some(line.start..line.next);
         } else if self.enc == Enc::Base64 && !member {
             // A short or plain pure line (a word, a separator) is nothing on its own.
@@ -112,8 +170,9 @@ impl Acc {
     pub fn close(&mut self, found: &mut Vec<Smuggled>) {
         self.gap = false;
         let chars = std::mem::take(&mut self.chars);
+        let bulk = !std::mem::take(&mut self.decorated);
         if let Some(range) = self.range.take()
-            && let Some(s) = decide(self.enc, &chars, range)
+            && let Some(s) = decide(self.enc, &chars, range, bulk)
         {
             found.push(s);
         }
@@ -157,8 +216,8 @@ impl Acc {
             }
             if chars.len() >= MIN_RUN {
                 let range = base + start..base + end;
-                let s = decide(Enc::Base64, &chars, range.clone())
-                    .or_else(|| hex_run(&chars).and_then(|h| decide(Enc::Hex, &h, range)));
+                let s = decide(Enc::Base64, &chars, range.clone(), true)
+                    .or_else(|| hex_run(&chars).and_then(|h| decide(Enc::Hex, &h, range, false)));
                 found.extend(s);
             }
         }
@@ -173,8 +232,9 @@ fn hex_run(chars: &[u8]) -> Option<Vec<u8>> {
         .then(|| chars.to_vec())
 }
 
-/// Decodes a candidate at every alignment and keeps it if one of them is a payload.
-fn decide(enc: Enc, chars: &[u8], range: Range<usize>) -> Option<Smuggled> {
+/// Decodes a candidate at every alignment and keeps it if one of them is a payload (or, with
+/// `bulk`, binary of unknown type from [`UNKNOWN_BINARY_MIN`] bytes on).
+fn decide(enc: Enc, chars: &[u8], range: Range<usize>, bulk: bool) -> Option<Smuggled> {
     let (kind, shifts) = match enc {
         Enc::Base64 => ("base64", 4),
         Enc::Hex => ("hex", 2),
@@ -195,7 +255,7 @@ fn decide(enc: Enc, chars: &[u8], range: Range<usize>) -> Option<Smuggled> {
                     data,
                 });
             }
-            Verdict::Binary if enc == Enc::Base64 && data.len() >= UNKNOWN_BINARY_MIN => {
+            Verdict::Binary if bulk && enc == Enc::Base64 && data.len() >= UNKNOWN_BINARY_MIN => {
                 binary.get_or_insert(data);
             }
             _ => {}

@@ -1,5 +1,6 @@
 //! Shapes that must be found, text that must survive, and growth (linear time) tests.
 
+use super::blocks::{b64_payload, separator};
 use super::*;
 
 /// A small PE image carrying `token`.
@@ -310,4 +311,35 @@ fn bulk_binary_of_unknown_type_is_cut() {
 fn framed_scan_ignores_base64() {
     let enc = b64(&pe("TOKEN-RAW"));
     assert!(find_framed(lines_of(&enc, 76, "", "\n").as_bytes()).is_empty());
+}
+
+#[test]
+fn rendered_tables_and_lists_are_found() {
+    let enc = b64(&pe("TOKEN-TABLE"));
+    let rows: Vec<String> = enc
+        .as_bytes()
+        .chunks(60)
+        .enumerate()
+        .map(|(n, c)| format!("{:>2}│{}", n + 1, std::str::from_utf8(c).unwrap_or("")))
+        .collect();
+    let table = rows.join("\n──┼──────────────────────────────\n");
+    let list = lines_of(&enc, 64, "* ", "\n");
+    for shape in [table, list] {
+        let s = one_cut(&wrap(&shape), "BEFORE-LINE", "AFTER-LINE");
+        assert!(s.data.windows(11).any(|w| w == b"TOKEN-TABLE"));
+    }
+}
+
+#[test]
+fn separators_and_labels_are_not_data() {
+    assert!(separator("──┼──".as_bytes()) && separator(b"+----+") && separator(b"====="));
+    assert!(!separator(b"QUJD"));
+    assert_eq!(
+        b64_payload(b"12. QUJDREVGR0hJSktMTU5P"),
+        Some((&b"QUJDREVGR0hJSktMTU5P"[..], true))
+    );
+    assert_eq!(
+        b64_payload("お知らせ QUJDREVGR0hJSktMTU5P".as_bytes()),
+        None
+    );
 }
