@@ -65,6 +65,9 @@ pub(super) fn b64_payload(core: &[u8]) -> Option<(&[u8], bool)> {
     if core.iter().all(|&b| is_b64(b)) {
         return Some((core, false));
     }
+    if spaced_groups(core) {
+        return Some((core, true));
+    }
     let (mut best, mut i) = (0..0, 0);
     while i < core.len() {
         let n = core[i..].iter().take_while(|&&b| is_b64(b)).count();
@@ -79,6 +82,26 @@ pub(super) fn b64_payload(core: &[u8]) -> Option<(&[u8], bool)> {
         && decoration(&core[..best.start])
         && decoration(&core[best.end..]);
     ok.then(|| (&core[best], true))
+}
+
+/// Base64 written in groups (`QUJD REVG R0hJ …`): at least four groups separated by single
+/// spaces, all of one length of 4 or more except a shorter last one. Prose words vary.
+fn spaced_groups(core: &[u8]) -> bool {
+    let mut groups = core.split(|&b| b == b' ');
+    let Some(first) = groups.next() else {
+        return false;
+    };
+    let width = first.len();
+    let mut n = 1;
+    let mut last_short = false;
+    for g in groups {
+        if last_short || g.len() > width || g.is_empty() || !g.iter().all(|&b| is_b64(b)) {
+            return false;
+        }
+        last_short = g.len() < width;
+        n += 1;
+    }
+    width >= 4 && n >= 4 && first.iter().all(|&b| is_b64(b))
 }
 
 /// A base64 line that can open a block or continue it over blank lines: long, or of

@@ -55,6 +55,11 @@ fn base64_shapes_are_found() {
         lines_of(&enc, 64, "", "   \n"),
         lines_of(&enc.replace('+', "-").replace('/', "_"), 76, "", "\n"),
         format!("data: {}", lines_of(&enc, 76, "", "\n")),
+        lines_of(&enc, 64, "", "\n")
+            .lines()
+            .map(|l| lines_of(l, 8, "", " "))
+            .collect::<Vec<_>>()
+            .join("\n"),
     ];
     for shape in shapes {
         let s = one_cut(&wrap(&shape), "BEFORE-LINE", "AFTER-LINE");
