@@ -269,10 +269,11 @@ def c_groups(nn):
 @case("b64-shifted-by-junk")
 def c_shift(nn):
     t, lt = tok(nn, "B64SHIFT"), lit(nn, "B64SHIFT")
-    lines = b64_lines(zipped(t), lt, 76)
+    lines = b64_lines(zipped(t), lt, 36)
     block = "\n".join(["xQ" + lines[0]] + lines[1:])
     return attack(nn, "資料送付（先頭2文字を削除）",
-                  "base64 of a zip behind two junk characters (\"delete the first two letters\")", block, [t, lt])
+                  "base64 of a zip at 36 columns behind two junk characters (\"delete the first two letters\")",
+                  block, [t, lt])
 
 
 # --------------------------------------------------------------------------------------------
