@@ -153,18 +153,17 @@ impl Acc {
             return;
         }
         let before = self.chars.len();
-        let (member, strong) = match self.enc {
+        let (member, strong, decorated) = match self.enc {
             Enc::Base64 => match b64_payload(core) {
                 Some((run, decorated)) => {
                     self.chars.extend_from_slice(run);
-                    self.decorated |= decorated;
-                    (true, strong_b64(run))
+                    (true, strong_b64(run), decorated)
                 }
-                None => (false, false),
+                None => (false, false, false),
             },
             Enc::Hex => {
                 let ok = hex_line(core, &mut self.chars);
-                (ok, ok)
+                (ok, ok, false)
             }
         };
         let joins = member && self.range.is_some() && (strong || !self.gap);
@@ -173,15 +172,15 @@ impl Acc {
                 r.end = line.next;
             }
             self.gap = false;
+            self.decorated |= decorated;
             return;
         }
         // Not part of the current block: keep what this line added for a new block.
         let added = self.chars.split_off(before);
-        let decorated = std::mem::take(&mut self.decorated);
         self.close(found);
         if member && strong {
             self.chars = added;
-            self.decorated = decorated && core.iter().any(|&b| !is_b64(b));
+            self.decorated = decorated;
             self.range = Some(line.start..line.next);
         } else if self.enc == Enc::Base64 && !member {
             // A short or plain pure line (a word, a separator) is nothing on its own.
@@ -201,8 +200,8 @@ impl Acc {
         }
     }
 
-    /// Long runs inside a line that is not all encoding (a Subject, a sentence with a blob
-    /// in it). Runs of 16+ characters separated by single spaces count as one (unfolded
+    /// Long runs inside a line that is not all encoding (a Subject, a sentence, a URL with a
+    /// blob in it). Runs of 16+ characters separated by single spaces count as one (unfolded
     /// header lines). A run that ends the line may open a block continued by the next lines.
     fn runs_in_line(&mut self, base: usize, core: &[u8], found: &mut Vec<Smuggled>) {
         let run_at = |i: usize| {
@@ -234,12 +233,14 @@ impl Acc {
             if end == core.len() && chars.len() >= 16 {
                 // Possibly the head of a block on the following lines.
                 self.chars = chars;
+                self.decorated = true;
                 self.range = Some(base + start..base + end);
                 return;
             }
             if chars.len() >= MIN_RUN {
                 let range = base + start..base + end;
-                let s = decide(Enc::Base64, &chars, range.clone(), true)
+                // Inside prose only a payload is cut (long URL tokens may be binary).
+                let s = decide(Enc::Base64, &chars, range.clone(), false)
                     .or_else(|| hex_run(&chars).and_then(|h| decide(Enc::Hex, &h, range, false)));
                 found.extend(s);
             }

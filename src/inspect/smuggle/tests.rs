@@ -235,7 +235,7 @@ fn growth_ybegin_without_yend() {
 
 #[test]
 fn growth_one_long_base64_line() {
-    grows_linearly("b64-line", |n| b"QUJDREVGR0hJSktM".repeat(n), 16_384);
+    grows_linearly("b64-line", |n| b"QUJDREVGR0hJSktM".repeat(n), 32_768);
 }
 
 #[test]
@@ -347,4 +347,16 @@ fn separators_and_labels_are_not_data() {
         b64_payload("お知らせ QUJDREVGR0hJSktMTU5P".as_bytes()),
         None
     );
+}
+
+#[test]
+fn bulk_binary_in_a_table_or_a_sentence_is_kept() {
+    let noise: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8 & 0x1f)
+        .collect();
+    let enc = b64(&noise);
+    let table = lines_of(&enc, 60, "│", "\n");
+    assert!(find_str(&table).is_empty());
+    let sentence = format!("https://sso.example.jp/saml?SAMLRequest={enc}&RelayState=x\n");
+    assert!(find_str(&sentence).is_empty());
 }
