@@ -20,6 +20,7 @@ import hashlib
 import math
 import pathlib
 import sys
+import urllib.parse
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -331,6 +332,23 @@ def c_carray(nn):
     rows = [", ".join(f"0x{b:02x}" for b in data[i:i + 12]) + "," for i in range(0, len(data), 12)]
     block = "unsigned char buf[] = {\n" + prefixed(rows, "    ") + "\n};"
     return attack(nn, "ダンプ（C配列）", "A PE as a C byte array (0x4d, 0x5a, ...)", block, [t])
+
+
+@case("qp-escaped")
+def c_qp(nn):
+    t = tok(nn, "QPESC")
+    block = g.qp(pe(t)).decode().rstrip("\n")
+    assert t in block.replace("=\n", "")
+    return attack(nn, "データ（QP）", "A PE as quoted-printable text pasted into the body (printable bytes stay literal)",
+                  block, [t])
+
+
+@case("url-escaped")
+def c_pct(nn):
+    t = tok(nn, "URLESC")
+    enc = urllib.parse.quote(zipped(t), safe="")
+    block = "\n".join(enc[i:i + 90] for i in range(0, len(enc), 90))
+    return attack(nn, "データ（URLエンコード）", "A zip as %XX URL escapes, 90 characters per line", block, [t])
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! Encoded payloads hidden in text: uuencode, yEnc, BinHex 4.0, base64 (both alphabets, any
-//! line shape), hex (runs, byte lists, xxd/hexdump) and Ascii85. Each is found as a byte
+//! line shape), hex (runs, byte lists, xxd/hexdump), Ascii85, and lines of quoted-printable or
+//! URL escapes. Each is found as a byte
 //! range of the text, so the caller can cut it out and list it like an attachment.
 //!
 //! The scan is meant for the *rendered* text the reader gets (after charset decoding and
@@ -29,7 +30,7 @@ pub struct Smuggled {
     /// Byte range of the block: whole lines including the last line ending, or a run
     /// inside a line. Always on ASCII boundaries, so also on `char` boundaries of a `str`.
     pub range: Range<usize>,
-    /// `uuencode`, `yenc`, `binhex`, `base64`, `hex` or `ascii85`.
+    /// `uuencode`, `yenc`, `binhex`, `base64`, `hex`, `ascii85` or `quoted-printable`.
     pub kind: &'static str,
     /// File name given in the block, if any.
     pub name: Option<String>,
@@ -68,7 +69,11 @@ fn scan(text: &[u8], framed_only: bool) -> Vec<Smuggled> {
     let mut found = Vec::new();
     let mut memo = framed::Memo::new();
     let mut armour = armour::Memo::new();
-    let mut accs = [Acc::new(Enc::Base64), Acc::new(Enc::Hex)];
+    let mut accs = [
+        Acc::new(Enc::Base64),
+        Acc::new(Enc::Hex),
+        Acc::new(Enc::Escaped),
+    ];
     let mut i = 0;
     while i < lines.len() {
         if let Some((s, next)) = framed::at(&lines, i, &mut memo) {

@@ -24,6 +24,8 @@ pub enum Enc {
     Base64,
     /// Hex digits (plain runs, byte lists, xxd/hexdump lines).
     Hex,
+    /// Lines dense with `=XX` (quoted-printable) or `%XX` (URL) escapes.
+    Escaped,
 }
 
 fn is_b64(b: u8) -> bool {
@@ -165,6 +167,14 @@ impl Acc {
                 let ok = hex_line(core, &mut self.chars);
                 (ok, ok, false)
             }
+            Enc::Escaped => {
+                let ok = escaped_line(core);
+                if ok {
+                    self.chars
+                        .extend_from_slice(core.strip_suffix(b"=").unwrap_or(core));
+                }
+                (ok, ok, false)
+            }
         };
         let joins = member && self.range.is_some() && (strong || !self.gap);
         if joins {
@@ -262,10 +272,12 @@ fn decide(enc: Enc, chars: &[u8], range: Range<usize>, bulk: bool) -> Option<Smu
     let (kind, shifts) = match enc {
         Enc::Base64 => ("base64", 4),
         Enc::Hex => ("hex", 2),
+        Enc::Escaped => ("quoted-printable", 1),
     };
     let decode = |k: usize| match enc {
         Enc::Base64 => transfer::base64_lenient(&chars[k.min(chars.len())..]),
         Enc::Hex => transfer::hex(&chars[k.min(chars.len())..]),
+        Enc::Escaped => unescape(chars),
     };
     let mut binary = None;
     for k in 0..shifts {
@@ -291,6 +303,40 @@ fn decide(enc: Enc, chars: &[u8], range: Range<usize>, bulk: bool) -> Option<Smu
         name: None,
         data,
     })
+}
+
+/// A line of at least 16 characters at least a third of which are `=XX`/`%XX` escapes.
+fn escaped_line(core: &[u8]) -> bool {
+    let escapes = core
+        .windows(3)
+        .filter(|w| {
+            matches!(w[0], b'=' | b'%') && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit()
+        })
+        .count();
+    core.len() >= 16 && escapes * 3 * 3 >= core.len()
+}
+
+/// Decodes `=XX` and `%XX` escapes; everything else stands for itself.
+fn unescape(chars: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(chars.len() / 3 + 1);
+    let mut i = 0;
+    while i < chars.len() {
+        let b = chars[i];
+        let hex = chars
+            .get(i + 1..i + 3)
+            .filter(|h| h.iter().all(u8::is_ascii_hexdigit));
+        match (b, hex) {
+            (b'=' | b'%', Some(h)) => {
+                out.extend(transfer::hex(h));
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// If `core` is a hex line — a hex run, a byte list (`4d 5a`, `4d:5a`, `0x4d, 0x5a`,

@@ -360,3 +360,16 @@ fn bulk_binary_in_a_table_or_a_sentence_is_kept() {
     let sentence = format!("https://sso.example.jp/saml?SAMLRequest={enc}&RelayState=x\n");
     assert!(find_str(&sentence).is_empty());
 }
+
+#[test]
+fn escaped_lines_are_found() {
+    let data = pe("TOKEN-QP");
+    let qp: String = data.iter().map(|b| format!("={b:02X}")).collect();
+    let pct: String = data.iter().map(|b| format!("%{b:02x}")).collect();
+    for shape in [lines_of(&qp, 75, "", "=\n"), lines_of(&pct, 90, "", "\n")] {
+        let s = one_cut(&wrap(&shape), "BEFORE-LINE", "AFTER-LINE");
+        assert!(s.data.windows(8).any(|w| w == b"TOKEN-QP"));
+    }
+    let jp = "=E3=81=8A=E4=B8=96=E8=A9=B1=E3=81=AB=E3=81=AA=E3=81=A3=E3=81=A6=E3=81=8A=E3=82=8A=E3=81=BE=E3=81=99\n".repeat(10);
+    assert!(find_str(&jp).is_empty());
+}
