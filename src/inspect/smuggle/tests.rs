@@ -373,3 +373,14 @@ fn escaped_lines_are_found() {
     let jp = "=E3=81=8A=E4=B8=96=E8=A9=B1=E3=81=AB=E3=81=AA=E3=81=A3=E3=81=A6=E3=81=8A=E3=82=8A=E3=81=BE=E3=81=99\n".repeat(10);
     assert!(find_str(&jp).is_empty());
 }
+
+#[test]
+fn growth_decorated_and_escaped_lines() {
+    grows_linearly(
+        "table",
+        |n| "12│QUJDREVGR0hJSktMTU5P│\n──┼──\n".repeat(n).into_bytes(),
+        10_000,
+    );
+    grows_linearly("qp", |n| b"=4D=5A=90=00=03=00=00=00\n".repeat(n), 10_000);
+    grows_linearly("groups", |n| b"QUJD REVG R0hJ SktM\n".repeat(n), 10_000);
+}
