@@ -172,11 +172,12 @@ fn uu_all(text: &[u8]) -> Vec<u8> {
     out
 }
 
-/// yEnc: every byte of every line minus 42 (escapes honoured).
+/// yEnc: every character (as the byte of its code point) minus 42, escapes honoured.
 fn yenc_all(text: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut esc = false;
-    for &b in text {
+    for c in String::from_utf8_lossy(text).chars() {
+        let b = c as u32 as u8;
         match b {
             b'\n' => esc = false,
             b'=' if !esc => esc = true,
@@ -199,6 +200,7 @@ fn ascii85_all(text: &[u8]) -> Vec<Vec<u8>> {
         }
         let mut dec = Vec::new();
         let mut group = Vec::new();
+        let value = |g: &[u64]| g.iter().fold(0u64, |a, &d| a * 85 + d) as u32;
         for &b in &text[i + 2..] {
             match b {
                 b'z' if group.is_empty() => dec.extend_from_slice(&[0; 4]),
@@ -207,10 +209,14 @@ fn ascii85_all(text: &[u8]) -> Vec<Vec<u8>> {
                 _ => break,
             }
             if group.len() == 5 {
-                let v = group.iter().fold(0u64, |a, &d| a * 85 + d) as u32;
-                dec.extend_from_slice(&v.to_be_bytes());
+                dec.extend_from_slice(&value(&group).to_be_bytes());
                 group.clear();
             }
+        }
+        if group.len() > 1 {
+            let n = group.len() - 1;
+            group.resize(5, 84);
+            dec.extend_from_slice(&value(&group).to_be_bytes()[..n]);
         }
         out.push(dec);
     }
