@@ -76,6 +76,11 @@ fn scan(text: &[u8], framed_only: bool) -> Vec<Smuggled> {
     ];
     let mut i = 0;
     while i < lines.len() {
+        if found.len() >= MAX_BLOCKS {
+            // Bounded memory: everything from here on is cut as one block.
+            found.push(rest_of(text, lines[i].start));
+            return disjoint(found);
+        }
         if let Some((s, next)) = framed::at(&lines, i, &mut memo) {
             accs.iter_mut().for_each(|a| a.close(&mut found));
             found.push(s);
@@ -100,6 +105,20 @@ fn scan(text: &[u8], framed_only: bool) -> Vec<Smuggled> {
         found.extend(ascii85::find(text));
     }
     disjoint(found)
+}
+
+/// At most this many blocks are found in one text; the rest of a text with more is cut
+/// whole (a text with a thousand hidden files is not a letter).
+pub const MAX_BLOCKS: usize = 1000;
+
+/// The rest of `text` from `start`, as one block of encoded data.
+fn rest_of(text: &[u8], start: usize) -> Smuggled {
+    Smuggled {
+        range: start..text.len(),
+        kind: "encoded-data",
+        name: None,
+        data: text[start..].to_vec(),
+    }
 }
 
 /// Sorts by start and merges overlapping ranges (the first block names the union), so that

@@ -384,3 +384,12 @@ fn growth_decorated_and_escaped_lines() {
     grows_linearly("qp", |n| b"=4D=5A=90=00=03=00=00=00\n".repeat(n), 10_000);
     grows_linearly("groups", |n| b"QUJD REVG R0hJ SktM\n".repeat(n), 10_000);
 }
+
+#[test]
+fn block_count_is_bounded() {
+    let text = "begin 644 a\n#0V%T\n".repeat(3 * MAX_BLOCKS);
+    let f = find_str(&text);
+    assert_eq!(f.len(), MAX_BLOCKS + 1);
+    assert_eq!(f[MAX_BLOCKS].kind, "encoded-data");
+    assert_eq!(f[MAX_BLOCKS].range.end, text.len());
+}
