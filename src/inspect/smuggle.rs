@@ -65,7 +65,6 @@ pub fn find_framed(bytes: &[u8]) -> Vec<Smuggled> {
 }
 
 fn scan(text: &[u8], framed_only: bool) -> Vec<Smuggled> {
-    let lines = lines::split(text);
     let mut found = Vec::new();
     let mut memo = framed::Memo::new();
     let mut armour = armour::Memo::new();
@@ -74,31 +73,27 @@ fn scan(text: &[u8], framed_only: bool) -> Vec<Smuggled> {
         Acc::new(Enc::Hex),
         Acc::new(Enc::Escaped),
     ];
-    let mut i = 0;
-    while i < lines.len() {
+    let mut pos = 0;
+    while let Some(line) = lines::at(text, pos) {
         if found.len() >= MAX_BLOCKS {
             // Bounded memory: everything from here on is cut as one block.
-            found.push(rest_of(text, lines[i].start));
+            found.push(rest_of(text, line.start));
             return disjoint(found);
         }
-        if let Some((s, next)) = framed::at(&lines, i, &mut memo) {
+        pos = line.next;
+        if let Some((s, next)) = framed::at(text, &line, &mut memo) {
             accs.iter_mut().for_each(|a| a.close(&mut found));
             found.push(s);
-            i = next;
+            pos = next;
+        } else if framed_only {
             continue;
-        }
-        if framed_only {
-            i += 1;
-            continue;
-        }
-        if let Some((s, next)) = armour::at(&lines, i, &mut armour) {
+        } else if let Some((s, next)) = armour::at(text, &line, &mut armour) {
             accs.iter_mut().for_each(|a| a.close(&mut found));
             found.extend(s);
-            i = next;
-            continue;
+            pos = next;
+        } else {
+            accs.iter_mut().for_each(|a| a.feed(&line, &mut found));
         }
-        accs.iter_mut().for_each(|a| a.feed(&lines, i, &mut found));
-        i += 1;
     }
     accs.iter_mut().for_each(|a| a.close(&mut found));
     if !framed_only {

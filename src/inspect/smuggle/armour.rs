@@ -34,18 +34,18 @@ fn armour_type(core: &[u8]) -> Option<&[u8]> {
     core.strip_prefix(b"-----BEGIN ")?.strip_suffix(b"-----")
 }
 
-/// An armour block of a kept type starting at line `i` and closed by an END line: the
-/// payload it holds (if it decodes to one) and the index of the line after it.
-pub fn at(lines: &[Line<'_>], i: usize, memo: &mut Memo) -> Option<(Option<Smuggled>, usize)> {
-    let kind = armour_type(lines::core(lines[i].text))?;
+/// An armour block of a kept type starting at `line` and closed by an END line: the
+/// payload it holds (if it decodes to one) and the offset after the block.
+pub fn at(text: &[u8], line: &Line<'_>, memo: &mut Memo) -> Option<(Option<Smuggled>, usize)> {
+    let kind = armour_type(lines::core(line.text))?;
     if !KEPT.contains(&kind) {
         return None;
     }
     let is_end = |t: &[u8]| lines::core(t).starts_with(b"-----END ");
-    let end = memo.end.find(lines, i + 1, is_end)?;
+    let end = memo.end.find(text, line.next, is_end)?;
     let mut chars = Vec::new();
-    for line in &lines[i + 1..end] {
-        let core = lines::core(line.text);
+    for l in lines::from(text, line.next).take_while(|l| l.start < end.start) {
+        let core = lines::core(l.text);
         // Armour headers (`Version: …`, `Hash: …`) and the `=XXXX` checksum are not data.
         if core.contains(&b':') || core.starts_with(b"=") {
             continue;
@@ -54,10 +54,10 @@ pub fn at(lines: &[Line<'_>], i: usize, memo: &mut Memo) -> Option<(Option<Smugg
     }
     let data = transfer::base64_lenient(&chars);
     let s = matches!(judge(&data), Verdict::Dangerous(_)).then(|| Smuggled {
-        range: lines[i].start..lines[end].next,
+        range: line.start..end.next,
         kind: "base64",
         name: None,
         data,
     });
-    Some((s, end + 1))
+    Some((s, end.next))
 }

@@ -143,10 +143,9 @@ impl Acc {
         }
     }
 
-    /// Takes line `i` into the block, or closes the block (judging it into `found`) and
+    /// Takes `line` into the block, or closes the block (judging it into `found`) and
     /// looks at the line on its own.
-    pub fn feed(&mut self, lines: &[Line<'_>], i: usize, found: &mut Vec<Smuggled>) {
-        let line = &lines[i];
+    pub fn feed(&mut self, line: &Line<'_>, found: &mut Vec<Smuggled>) {
         let p = lines::prefix_len(line.text);
         let body = &line.text[p..];
         let core = &body[..lines::trimmed_end(body)];

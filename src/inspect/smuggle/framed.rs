@@ -20,19 +20,19 @@ impl Memo {
     }
 }
 
-/// A framed block starting at line `i`: the payload and the index of the line after it.
-pub fn at(lines: &[Line<'_>], i: usize, memo: &mut Memo) -> Option<(Smuggled, usize)> {
-    let l = lines[i].text;
+/// A framed block starting at `line`: the payload and the offset after the block.
+pub fn at(text: &[u8], line: &Line<'_>, memo: &mut Memo) -> Option<(Smuggled, usize)> {
+    let l = line.text;
     let p = lines::prefix_len(l);
     let core = &l[p..];
     if core.starts_with(b"begin ") {
-        return uuencode(lines, i, &l[..p]);
+        return uuencode(text, line, &l[..p]);
     }
     if core.starts_with(b"=ybegin ") {
-        return Some(yenc(lines, i, p, memo));
+        return Some(yenc(text, line, p, memo));
     }
     if memchr::memmem::find(core, b"(This file must be converted with BinHex").is_some() {
-        return binhex(lines, i);
+        return Some(binhex(text, line));
     }
     None
 }
@@ -65,8 +65,8 @@ fn uu_data_line(l: &[u8]) -> bool {
     data.len() <= want + 2 && data.len() + 4 >= want
 }
 
-fn uuencode(lines: &[Line<'_>], i: usize, prefix: &[u8]) -> Option<(Smuggled, usize)> {
-    let begin = unprefixed(lines[i].text, prefix);
+fn uuencode(text: &[u8], line: &Line<'_>, prefix: &[u8]) -> Option<(Smuggled, usize)> {
+    let begin = unprefixed(line.text, prefix);
     let rest = begin.strip_prefix(b"begin ")?;
     if !uu_mode_ok(rest) {
         return None;
@@ -77,48 +77,46 @@ fn uuencode(lines: &[Line<'_>], i: usize, prefix: &[u8]) -> Option<(Smuggled, us
         .map(|sp| String::from_utf8_lossy(&rest[sp + 1..]).trim().to_owned())
         .filter(|n| !n.is_empty());
     let mut data = Vec::new();
-    let mut last = i;
-    for (j, line) in lines.iter().enumerate().skip(i + 1) {
-        let l = unprefixed(line.text, prefix);
-        let l = l.strip_suffix(b"\r").unwrap_or(l);
-        if l.trim_ascii_end() == b"end" {
-            last = j;
+    let mut last = None;
+    for l in lines::from(text, line.next) {
+        let t = unprefixed(l.text, prefix);
+        if t.trim_ascii_end() == b"end" {
+            last = Some(l.next);
             break;
         }
-        if !uu_data_line(l) {
+        if !uu_data_line(t) {
             break;
         }
-        transfer::uudecode_line(l, &mut data);
-        last = j;
+        transfer::uudecode_line(t, &mut data);
+        last = Some(l.next);
     }
-    if last == i {
-        return None;
-    }
+    let end = last?;
     let s = Smuggled {
-        range: lines[i].start..lines[last].next,
+        range: line.start..end,
         kind: "uuencode",
         name,
         data,
     };
-    Some((s, last + 1))
+    Some((s, end))
 }
 
-fn yenc(lines: &[Line<'_>], i: usize, p: usize, memo: &mut Memo) -> (Smuggled, usize) {
-    let l = &lines[i].text[p..];
+fn yenc(text: &[u8], line: &Line<'_>, p: usize, memo: &mut Memo) -> (Smuggled, usize) {
+    let l = &line.text[p..];
     let name = memchr::memmem::find(l, b"name=")
         .map(|at| String::from_utf8_lossy(&l[at + 5..]).trim().to_owned())
         .filter(|n| !n.is_empty());
     let is_end = |t: &[u8]| t[lines::prefix_len(t)..].starts_with(b"=yend");
     // Without `=yend` the block runs to the end of its paragraph.
-    let end = memo.yend.find(lines, i + 1, is_end).unwrap_or_else(|| {
-        (i + 1..lines.len())
-            .find(|&j| lines::core(lines[j].text).is_empty())
-            .map_or(lines.len() - 1, |j| j - 1)
-    });
-    let end = end.max(i);
+    let end = match memo.yend.find(text, line.next, is_end) {
+        Some(e) => e.next,
+        None => lines::from(text, line.next)
+            .take_while(|l| !lines::core(l.text).is_empty())
+            .last()
+            .map_or(line.next, |l| l.next),
+    };
     let mut data = Vec::new();
-    for line in &lines[i + 1..=end] {
-        let t = &line.text[p.min(line.text.len())..];
+    for l in lines::from(text, line.next).take_while(|l| l.start < end) {
+        let t = &l.text[p.min(l.text.len())..];
         if t.starts_with(b"=ypart ") || t.starts_with(b"=yend") {
             continue;
         }
@@ -135,12 +133,12 @@ fn yenc(lines: &[Line<'_>], i: usize, p: usize, memo: &mut Memo) -> (Smuggled, u
         }
     }
     let s = Smuggled {
-        range: lines[i].start..lines[end].next,
+        range: line.start..end,
         kind: "yenc",
         name,
         data,
     };
-    (s, end + 1)
+    (s, end)
 }
 
 /// A BinHex line: printable ASCII without spaces.
@@ -148,37 +146,34 @@ fn hqx_line(t: &[u8]) -> bool {
     !t.is_empty() && t.iter().all(|b| b.is_ascii_graphic())
 }
 
-fn binhex(lines: &[Line<'_>], i: usize) -> Option<(Smuggled, usize)> {
-    let mut j = i + 1;
-    while j < lines.len() && lines::core(lines[j].text).is_empty() {
-        j += 1;
-    }
-    let first = lines::core(lines.get(j)?.text);
-    if !first.starts_with(b":") {
-        return None;
-    }
-    let mut end = j;
+/// A BinHex block: the header line, blank lines, then `:`-delimited data lines (up to the
+/// closing `:` or the last data line). A header with no data is cut alone.
+fn binhex(text: &[u8], line: &Line<'_>) -> (Smuggled, usize) {
     let mut data = Vec::new();
-    while end < lines.len() {
-        let t = lines::core(lines[end].text);
-        if !hqx_line(t) {
-            end -= 1;
-            break;
+    let mut end = line.next;
+    let mut body = lines::from(text, line.next).skip_while(|l| lines::core(l.text).is_empty());
+    if let Some(first) = body.next()
+        && lines::core(first.text).starts_with(b":")
+    {
+        for l in std::iter::once(first).chain(body) {
+            let t = lines::core(l.text);
+            if !hqx_line(t) {
+                break;
+            }
+            data.extend_from_slice(t);
+            end = l.next;
+            if t.len() > 1 && t.ends_with(b":") {
+                break;
+            }
         }
-        data.extend_from_slice(t);
-        let closes = t.len() > 1 && t.ends_with(b":");
-        if closes || end + 1 == lines.len() {
-            break;
-        }
-        end += 1;
     }
     let s = Smuggled {
-        range: lines[i].start..lines[end].next,
+        range: line.start..end,
         kind: "binhex",
         name: None,
         data,
     };
-    Some((s, end + 1))
+    (s, end)
 }
 
 #[cfg(test)]
@@ -186,9 +181,8 @@ mod tests {
     use super::*;
 
     fn first(text: &[u8]) -> Option<(Smuggled, usize)> {
-        let lines = lines::split(text);
         let mut memo = Memo::new();
-        (0..lines.len()).find_map(|i| at(&lines, i, &mut memo))
+        lines::from(text, 0).find_map(|l| at(text, &l, &mut memo))
     }
 
     #[test]
@@ -197,7 +191,7 @@ mod tests {
         let (s, next) = first(text).unwrap();
         assert_eq!(s.data, b"Cat");
         assert_eq!(s.name.as_deref(), Some("a.exe"));
-        assert_eq!(next, 2);
+        assert_eq!(next, s.range.end);
         assert!(text[s.range.end..].starts_with(b"> \nhello"));
     }
 

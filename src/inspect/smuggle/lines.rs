@@ -12,23 +12,29 @@ pub struct Line<'a> {
     pub next: usize,
 }
 
-/// Splits `data` into lines in one pass.
-pub fn split(data: &[u8]) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
-        let next = (end + 1).min(data.len());
-        let text = &data[pos..end];
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
-        out.push(Line {
-            text,
-            start: pos,
-            next,
-        });
-        pos = end + 1;
+/// The line that starts at byte `pos` of `data`, or `None` at the end. Lines are read one
+/// at a time, never collected: a text of millions of empty lines costs no memory.
+pub fn at(data: &[u8], pos: usize) -> Option<Line<'_>> {
+    if pos >= data.len() {
+        return None;
     }
-    out
+    let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+    let text = &data[pos..end];
+    Some(Line {
+        text: text.strip_suffix(b"\r").unwrap_or(text),
+        start: pos,
+        next: (end + 1).min(data.len()),
+    })
+}
+
+/// The lines of `data` from byte `pos` on.
+pub fn from(data: &[u8], pos: usize) -> impl Iterator<Item = Line<'_>> {
+    let mut next = pos;
+    std::iter::from_fn(move || {
+        let line = at(data, next)?;
+        next = line.next;
+        Some(line)
+    })
 }
 
 /// Length of the indent and quote prefix of a line: spaces, tabs, `>` and `|` (mail and
@@ -65,16 +71,15 @@ pub fn core(l: &[u8]) -> &[u8] {
     &rest[..trimmed_end(rest)]
 }
 
-/// Finds the next line (at or after a given index) that satisfies a fixed predicate. The
-/// answer is remembered, so asking again from any index up to that line costs nothing, and
-/// a search that found nothing is never repeated: all searches together read each line at
-/// most once.
+/// Finds the next line (starting at or after a given offset) that satisfies a fixed
+/// predicate. The answer is remembered, so asking again from any offset up to that line
+/// costs nothing, and a search that found nothing is never repeated: all searches together
+/// read each line at most once.
 pub struct NextLine {
-    /// Lines before this index have been searched.
+    /// Bytes before this offset have been searched.
     searched: usize,
-    /// The last line found (valid while `found >= searched - 1`), or `None` if nothing
-    /// matches from `searched` on.
-    found: Option<usize>,
+    /// Start and end (after its line ending) of the last line found.
+    found: Option<(usize, usize)>,
     exhausted: bool,
 }
 
@@ -88,30 +93,29 @@ impl NextLine {
         }
     }
 
-    /// The first line at index `from` or later for which `pred` holds.
-    pub fn find(
+    /// The first line starting at offset `from` or later for which `pred` holds.
+    pub fn find<'a>(
         &mut self,
-        lines: &[Line<'_>],
+        data: &'a [u8],
         from: usize,
         pred: impl Fn(&[u8]) -> bool,
-    ) -> Option<usize> {
-        if let Some(f) = self.found
-            && f >= from
+    ) -> Option<Line<'a>> {
+        if let Some((start, _)) = self.found
+            && start >= from
         {
-            return Some(f);
+            return at(data, start);
         }
         if self.exhausted {
             return None;
         }
-        let start = from.max(self.searched);
-        match (start..lines.len()).find(|&j| pred(lines[j].text)) {
-            Some(j) => {
-                self.searched = j + 1;
-                self.found = Some(j);
-                Some(j)
+        match self::from(data, from.max(self.searched)).find(|l| pred(l.text)) {
+            Some(l) => {
+                self.searched = l.next.max(l.start + 1);
+                self.found = Some((l.start, l.next));
+                Some(l)
             }
             None => {
-                self.searched = lines.len();
+                self.searched = data.len();
                 self.exhausted = true;
                 None
             }
@@ -133,11 +137,19 @@ mod tests {
     #[test]
     fn next_line_remembers() {
         let text = b"a\nEND\nb\nc\n";
-        let lines = split(text);
         let mut n = NextLine::new();
-        assert_eq!(n.find(&lines, 0, |l| l == b"END"), Some(1));
-        assert_eq!(n.find(&lines, 1, |l| l == b"END"), Some(1));
-        assert_eq!(n.find(&lines, 2, |l| l == b"END"), None);
-        assert_eq!(n.find(&lines, 3, |l| l == b"END"), None);
+        let start = |l: Option<Line<'_>>| l.map(|l| l.start);
+        assert_eq!(start(n.find(text, 0, |l| l == b"END")), Some(2));
+        assert_eq!(start(n.find(text, 2, |l| l == b"END")), Some(2));
+        assert_eq!(start(n.find(text, 6, |l| l == b"END")), None);
+        assert_eq!(start(n.find(text, 8, |l| l == b"END")), None);
+    }
+
+    #[test]
+    fn lines_one_at_a_time() {
+        let text = b"a\r\n\nb";
+        let all: Vec<&[u8]> = from(text, 0).map(|l| l.text).collect();
+        assert_eq!(all, [&b"a"[..], b"", b"b"]);
+        assert!(at(text, text.len()).is_none());
     }
 }

@@ -217,6 +217,7 @@ fn grows_linearly(name: &str, make: impl Fn(usize) -> Vec<u8>, n: usize) {
 fn growth_begin_without_end() {
     grows_linearly("begin", |n| b"begin 644 x.exe\nM\n".repeat(n), 20_000);
     grows_linearly("begin-only", |n| b"begin 644 x.exe\n".repeat(n), 20_000);
+    grows_linearly("empty-lines", |n| b"\n".repeat(n), 100_000);
 }
 
 #[test]
