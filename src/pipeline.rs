@@ -510,7 +510,9 @@ impl Walker<'_> {
         self.forward_depth -= 1;
         let inner_text = std::mem::replace(&mut self.text, outer);
         // Payloads in the inner message's header fields are cut like those in a body.
-        let mut block = self.cut_smuggled_in(&head, &part.path_string(), "message/rfc822", 0);
+        let mut block = self
+            .cut_smuggled_in(&head, &part.path_string(), "message/rfc822", 0)
+            .into_owned();
         block.push('\n');
         block.push_str(&inner_text);
         self.append(&text::quote(&block, "> "));
@@ -646,20 +648,25 @@ impl Walker<'_> {
     /// Cuts what [`smuggle::find_str`] finds in the rendered text of `part` (after charset
     /// decoding and HTML conversion: what the reader could be told to decode), listing
     /// each payload; `done` payloads of the part were cut before.
-    fn cut_smuggled(&mut self, text: &str, part: &Part<'_>, done: usize) -> String {
+    fn cut_smuggled<'t>(&mut self, text: &'t str, part: &Part<'_>, done: usize) -> Cow<'t, str> {
         self.cut_smuggled_in(text, &part.path_string(), &part.info.mime_type(), done)
     }
 
-    fn cut_smuggled_in(&mut self, text: &str, path: &str, declared: &str, done: usize) -> String {
+    fn cut_smuggled_in<'t>(
+        &mut self,
+        text: &'t str,
+        path: &str,
+        declared: &str,
+        done: usize,
+    ) -> Cow<'t, str> {
         let found = smuggle::find_str(text);
         if found.is_empty() {
-            return text.to_owned();
+            return Cow::Borrowed(text);
         }
         let mut out = String::with_capacity(text.len());
         let mut pos = 0;
         for (n, s) in found.iter().enumerate() {
-            let piece = text.get(pos..s.range.start).unwrap_or_default();
-            out.push_str(piece);
+            out.push_str(text.get(pos..s.range.start).unwrap_or_default());
             if !out.is_empty() && !out.ends_with('\n') {
                 out.push('\n');
             }
@@ -669,8 +676,13 @@ impl Walker<'_> {
             pos = s.range.end;
         }
         let rest = text.get(pos..).unwrap_or_default();
-        out.push_str(rest.strip_prefix('\n').unwrap_or(rest));
-        out
+        // A block cut from inside a line leaves that line's end for the notice line.
+        let cut_mid_line = text.get(..pos).is_some_and(|t| !t.ends_with('\n'));
+        out.push_str(match rest.strip_prefix('\n') {
+            Some(r) if cut_mid_line => r,
+            _ => rest,
+        });
+        Cow::Owned(out)
     }
 
     /// Lists one smuggled payload like an attachment.
