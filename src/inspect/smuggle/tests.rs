@@ -394,3 +394,57 @@ fn block_count_is_bounded() {
     assert_eq!(f[MAX_BLOCKS].kind, "encoded-data");
     assert_eq!(f[MAX_BLOCKS].range.end, text.len());
 }
+
+/// Fragments that open, continue or close every kind of block, for the no-panic property.
+const FRAGMENTS: &[&[u8]] = &[
+    b"begin 644 a.exe\n",
+    b"=ybegin line=128 name=x\n",
+    b"=yend\n",
+    b"(This file must be converted with BinHex 4.0)\n",
+    b":!!!!:\n",
+    b"<~",
+    b"~>",
+    b"-----BEGIN PGP SIGNATURE-----\n",
+    b"-----END PGP SIGNATURE-----\n",
+    b"TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\n",
+    b"> > ",
+    b"| ",
+    "│".as_bytes(),
+    "\u{3000}".as_bytes(),
+    b"\xe3\x80",
+    b"\xc2",
+    b"=4D=5A%90",
+    b"0x4d, ",
+    b"00000000: 4d5a 9000  MZ..\n",
+    b"#0V%T\n",
+    b"`\nend\n",
+    b"\r\n",
+    b"\n\n",
+    b" ",
+];
+
+proptest::proptest! {
+    #[test]
+    fn any_input_scans_without_panic(
+        parts in proptest::collection::vec((0..FRAGMENTS.len(), proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3)), 0..60)
+    ) {
+        let mut text = Vec::new();
+        for (i, noise) in parts {
+            text.extend_from_slice(FRAGMENTS[i]);
+            text.extend_from_slice(&noise);
+        }
+        let found = find(&text);
+        for w in found.windows(2) {
+            proptest::prop_assert!(w[0].range.end <= w[1].range.start);
+        }
+        for s in &found {
+            proptest::prop_assert!(s.range.start < s.range.end && s.range.end <= text.len());
+        }
+        let _ = find_framed(&text);
+        if let Ok(t) = std::str::from_utf8(&text) {
+            for s in find_str(t) {
+                proptest::prop_assert!(t.is_char_boundary(s.range.start) && t.is_char_boundary(s.range.end));
+            }
+        }
+    }
+}
