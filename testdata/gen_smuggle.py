@@ -277,6 +277,15 @@ def c_shift(nn):
                   block, [t, lt])
 
 
+@case("b64-zero-width-spaces")
+def c_zwsp(nn):
+    t = tok(nn, "B64ZWSP")
+    enc = base64.b64encode(pe(t)).decode()
+    lines = ["\u200b".join(enc[i:i + 76][j:j + 4] for j in range(0, 76, 4)) for i in range(0, len(enc), 76)]
+    return attack(nn, "資料送付（ゼロ幅スペース）", "A PE as base64 with a zero-width space after every 4 characters",
+                  "\n".join(lines), [t])
+
+
 # --------------------------------------------------------------------------------------------
 # Attack cases: uuencode, Ascii85, hex
 # --------------------------------------------------------------------------------------------

@@ -28,9 +28,14 @@ pub fn assert_not_decodable(body: &str, payload: &str, context: &str) {
     }
 }
 
-/// The body with every line's indent and quote prefix (spaces, tabs, `>`, `|`) removed.
+/// The body without invisible characters (zero-width space…), every line's indent and quote
+/// prefix (spaces, tabs, `>`, `|`) removed.
 fn unquoted(body: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len());
+    let invisible = [
+        '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{ad}',
+    ];
+    let body = body.replace(invisible, "");
     for line in body.split('\n') {
         let l = line.trim_start_matches([' ', '\t', '>', '|', '\u{3000}', '\u{a0}']);
         out.extend_from_slice(l.trim_end().as_bytes());

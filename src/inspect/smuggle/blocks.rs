@@ -32,6 +32,39 @@ fn is_b64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_' | b'=')
 }
 
+/// Length of an invisible character at the start of `s` (zero-width space, joiners, word
+/// joiner, BOM, soft hyphen): inserted between base64 characters they hide a block from a
+/// scanner but not from a tolerant decoder.
+fn invisible_at(s: &[u8]) -> usize {
+    match s {
+        [0xe2, 0x80, 0x8b..=0x8d, ..] | [0xe2, 0x81, 0xa0, ..] | [0xef, 0xbb, 0xbf, ..] => 3,
+        [0xc2, 0xad, ..] => 2,
+        _ => 0,
+    }
+}
+
+/// `core` without invisible characters, or `None` when it has none.
+fn strip_invisible(core: &[u8]) -> Option<Vec<u8>> {
+    if !core
+        .windows(2)
+        .any(|w| w == [0xe2, 0x80] || w == [0xe2, 0x81] || w == [0xef, 0xbb] || w == [0xc2, 0xad])
+    {
+        return None;
+    }
+    let mut out = Vec::with_capacity(core.len());
+    let mut i = 0;
+    while i < core.len() {
+        match invisible_at(&core[i..]) {
+            0 => {
+                out.push(core[i]);
+                i += 1;
+            }
+            n => i += n,
+        }
+    }
+    Some(out)
+}
+
 /// UTF-8 sequences drawn around text by HTML-to-text conversion and by hand: box drawing
 /// (tables), bullets, no-break and ideographic spaces; and printable ASCII.
 fn decoration_at(s: &[u8]) -> usize {
@@ -149,6 +182,14 @@ impl Acc {
         let p = lines::prefix_len(line.text);
         let body = &line.text[p..];
         let core = &body[..lines::trimmed_end(body)];
+        let visible;
+        let (raw, core) = match strip_invisible(core) {
+            Some(v) => {
+                visible = v;
+                (core, &visible[..])
+            }
+            None => (core, core),
+        };
         if core.is_empty() || separator(core) {
             self.gap = self.range.is_some();
             return;
@@ -193,7 +234,7 @@ impl Acc {
             self.range = Some(line.start..line.next);
         } else if self.enc == Enc::Base64 && !member {
             // A short or plain pure line (a word, a separator) is nothing on its own.
-            self.runs_in_line(line.start + p, core, found);
+            self.runs_in_line(line.start + p, raw, found);
         }
     }
 

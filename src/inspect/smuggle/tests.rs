@@ -448,3 +448,14 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn zero_width_characters_do_not_hide_a_block() {
+    let enc = b64(&pe("TOKEN-ZWSP"));
+    let hidden = lines_of(&enc, 76, "", "\n")
+        .lines()
+        .map(|l| lines_of(l, 4, "", "\u{200b}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    one_cut(&wrap(&hidden), "BEFORE-LINE", "AFTER-LINE");
+}
