@@ -362,6 +362,17 @@ fn not_a_mail(policy: &Policy, message: &[u8], mut report: Report, le: &'static 
         salvage(message, policy.limits.max_salvage_bytes)
     };
     let clean = text::clean_body(&salvaged).into_owned();
+    // Salvaged text is text the reader sees: payloads in it are cut like in a body.
+    let mut walker = Walker {
+        policy,
+        report,
+        text: String::new(),
+        forward_depth: 0,
+    };
+    let clean = walker
+        .cut_smuggled_in(&clean, "0", "text/plain", 0)
+        .into_owned();
+    let report = walker.report;
     let (clean, _) = links::rewrite_text_urls(&clean, &policy.links);
     let clean = clean.into_owned();
     let top = HeaderBlock::default();
@@ -603,7 +614,7 @@ impl Walker<'_> {
             return;
         }
         self.list_forwarded_file(part, part.body);
-        self.render_forward(&tree.parts[child].fields, |w| w.walk(tree, child));
+        self.render_forward(part, &tree.parts[child].fields, |w| w.walk(tree, child));
     }
 
     /// A message/rfc822 with a (not allowed) base64 or quoted-printable transfer encoding:
@@ -628,7 +639,7 @@ impl Walker<'_> {
             self.report.limit(l.clone());
         }
         self.list_forwarded_file(part, &decoded);
-        self.render_forward(&sub.parts[0].fields, |w| w.walk(&sub, 0));
+        self.render_forward(part, &sub.parts[0].fields, |w| w.walk(&sub, 0));
     }
 
     /// Whether one more forwarded message may be rendered (else it is removed as a limit).
@@ -658,9 +669,14 @@ impl Walker<'_> {
         }
     }
 
-    /// Renders a forwarded message: a head with the inner From/Date/Subject/To/Cc, then the
-    /// inner content (rendered by `inner` into its own buffer), all quoted with `> `.
-    fn render_forward(&mut self, fields: &HeaderBlock<'_>, inner: impl FnOnce(&mut Self)) {
+    /// Renders the forwarded message `part`: a head with the inner From/Date/Subject/To/Cc,
+    /// then the inner content (rendered by `inner` into its own buffer), all quoted with `> `.
+    fn render_forward(
+        &mut self,
+        part: &Part<'_>,
+        fields: &HeaderBlock<'_>,
+        inner: impl FnOnce(&mut Self),
+    ) {
         self.report.act(Action::ForwardRendered);
         let mut head = String::new();
         head.push_str(match self.policy.notice.language {
@@ -698,7 +714,10 @@ impl Walker<'_> {
         inner(self);
         self.forward_depth -= 1;
         let inner_text = std::mem::replace(&mut self.text, outer);
-        let mut block = head;
+        // Payloads in the inner message's header fields are cut like those in a body.
+        let mut block = self
+            .cut_smuggled_in(&head, &part.path_string(), "message/rfc822", 0)
+            .into_owned();
         block.push('\n');
         block.push_str(&inner_text);
         self.append(&text::quote(&block, "> "));
@@ -816,41 +835,24 @@ impl Walker<'_> {
             ));
         }
         let label = label.or_else(|| is_html.then(|| meta_charset(&bytes)).flatten());
-        let found = smuggle::find(&bytes);
+        // yEnc is 8-bit and would not survive charset decoding: framed blocks are cut from
+        // the raw bytes; every other shape is looked for in the rendered text below.
+        let found = smuggle::find_framed(&bytes);
         let mut decoded = String::with_capacity(bytes.len());
         let mut pos = 0;
         let mut mislabelled = false;
-        for (n, s) in found.iter().enumerate() {
+        let mut cut = 0;
+        for s in &found {
             let (seg, how) = charset::decode(
                 &bytes[pos..s.range.start],
                 label.as_deref().map(str::as_bytes),
             );
             mislabelled |= how.detected && label.is_some();
             decoded.push_str(&seg);
-            let path = format!("{}:{}{}", part.path_string(), s.kind, n + 1);
-            let declared = format!("{} ({})", part.info.mime_type(), s.kind);
-            self.report.act(Action::SmuggledRemoved);
-            self.push_item(
-                &path,
-                s.name.clone(),
-                declared,
-                &s.data,
-                RemovalReason::Smuggled,
-            );
-            let _ = writeln!(
-                decoded,
-                "{}",
-                match self.policy.notice.language {
-                    Language::Ja => format!(
-                        "[符号化データを削除しました: {}]",
-                        s.name.as_deref().unwrap_or(s.kind)
-                    ),
-                    Language::En => format!(
-                        "[encoded data removed: {}]",
-                        s.name.as_deref().unwrap_or(s.kind)
-                    ),
-                }
-            );
+            cut += 1;
+            self.list_smuggled(s, &part.path_string(), &part.info.mime_type(), cut);
+            decoded.push_str(&self.smuggled_line(s));
+            decoded.push('\n');
             pos = s.range.end;
         }
         let (seg, how) = charset::decode(&bytes[pos..], label.as_deref().map(str::as_bytes));
@@ -901,16 +903,82 @@ impl Walker<'_> {
                 ));
             }
             self.note_links(out.links);
+            let shown = self.cut_smuggled(&out.text, part, cut);
             // Addresses written as text in the HTML are shown under the policy as well.
-            let (t, n) = links::rewrite_text_urls(&out.text, &self.policy.links);
+            let (t, n) = links::rewrite_text_urls(&shown, &self.policy.links);
             self.note_links(n);
             text::clean_body(&t).into_owned()
         } else {
-            let (t, n) = links::rewrite_text_urls(&cleaned, &self.policy.links);
+            let shown = self.cut_smuggled(&cleaned, part, cut);
+            let (t, n) = links::rewrite_text_urls(&shown, &self.policy.links);
             self.note_links(n);
             t.into_owned()
         };
         self.append(&rendered);
+    }
+
+    /// Cuts what [`smuggle::find_str`] finds in the rendered text of `part` (after charset
+    /// decoding and HTML conversion: what the reader could be told to decode), listing
+    /// each payload; `done` payloads of the part were cut before.
+    fn cut_smuggled<'t>(&mut self, text: &'t str, part: &Part<'_>, done: usize) -> Cow<'t, str> {
+        self.cut_smuggled_in(text, &part.path_string(), &part.info.mime_type(), done)
+    }
+
+    fn cut_smuggled_in<'t>(
+        &mut self,
+        text: &'t str,
+        path: &str,
+        declared: &str,
+        done: usize,
+    ) -> Cow<'t, str> {
+        let found = smuggle::find_str(text);
+        if found.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut pos = 0;
+        for (n, s) in found.iter().enumerate() {
+            out.push_str(text.get(pos..s.range.start).unwrap_or_default());
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push('\n');
+            }
+            self.list_smuggled(s, path, declared, done + n + 1);
+            out.push_str(&self.smuggled_line(s));
+            out.push('\n');
+            pos = s.range.end;
+        }
+        let rest = text.get(pos..).unwrap_or_default();
+        // A block cut from inside a line leaves that line's end for the notice line.
+        let cut_mid_line = text.get(..pos).is_some_and(|t| !t.ends_with('\n'));
+        out.push_str(match rest.strip_prefix('\n') {
+            Some(r) if cut_mid_line => r,
+            _ => rest,
+        });
+        Cow::Owned(out)
+    }
+
+    /// Lists one smuggled payload like an attachment.
+    fn list_smuggled(&mut self, s: &smuggle::Smuggled, path: &str, declared: &str, n: usize) {
+        self.report.act(Action::SmuggledRemoved);
+        self.push_item(
+            &format!("{path}:{}-{n}", s.kind),
+            s.name.clone(),
+            format!("{declared} ({})", s.kind),
+            &s.data,
+            RemovalReason::Smuggled,
+        );
+    }
+
+    /// The line that stands where a payload was cut.
+    fn smuggled_line(&self, s: &smuggle::Smuggled) -> String {
+        let what = s
+            .name
+            .as_deref()
+            .map_or_else(|| s.kind.to_owned(), |n| text::visible_name(n, 120));
+        match self.policy.notice.language {
+            Language::Ja => format!("[符号化データを削除しました: {what}]"),
+            Language::En => format!("[encoded data removed: {what}]"),
+        }
     }
 
     fn note_links(&mut self, n: usize) {
@@ -1090,6 +1158,23 @@ mod tests {
         assert!(body.contains("MEMO-SALVAGED-LINE"), "{body}");
         let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("シフトJISの覚え書きです。\n");
         assert!(text_like(&sjis));
+    }
+
+    #[test]
+    fn payload_in_salvaged_text_is_cut() {
+        let mut pe = b"MZ\x90\x00\x03\x00\x00\x00PE\x00\x00".to_vec();
+        pe.extend(std::iter::repeat_n(0u8, 600));
+        pe.extend_from_slice(b"SALVAGED-PE-TOKEN-77");
+        let b64 = base64_simd::STANDARD.encode_to_string(&pe);
+        let memo = format!("メモです。MEMO-BEFORE-77\n{b64}\n以上です。 MEMO-AFTER-77\n");
+        let (outcome, body) = sanitise(memo.as_bytes());
+        assert!(outcome.not_a_mail);
+        assert!(
+            body.contains("MEMO-BEFORE-77") && body.contains("MEMO-AFTER-77"),
+            "{body}"
+        );
+        assert!(!body.contains(&b64[..40]), "{body}");
+        assert!(outcome.report.actions.contains(&Action::SmuggledRemoved));
     }
 
     #[test]

@@ -28,6 +28,9 @@ struct Facts {
     /// The report lists at least this many removed items.
     #[serde(default)]
     min_removed: usize,
+    /// The report lists at most this many removed items (0 for mails that must come
+    /// through untouched, e.g. false-positive guards of the smuggling scan).
+    max_removed: Option<usize>,
     /// The output must not be labelled `clean` (something had to be removed or converted).
     #[serde(default)]
     changed: bool,
@@ -120,6 +123,7 @@ fn every_testdata_mail_is_sanitised_as_its_facts_say() {
             }
             for p in &facts.payloads {
                 common::assert_payload_absent(&output, &parsed.body, p, &name);
+                common::attacker::assert_not_decodable(&parsed.body, p, &name);
             }
             common::live_links::assert_no_live_links(&output, &parsed.body, &name);
             for a in &facts.absent {
@@ -137,6 +141,21 @@ fn every_testdata_mail_is_sanitised_as_its_facts_say() {
                 outcome.report.removed.len(),
                 facts.min_removed
             );
+            if let Some(max) = facts.max_removed {
+                let removed: Vec<&str> = outcome
+                    .report
+                    .removed
+                    .iter()
+                    .map(|r| r.path.as_str())
+                    .collect();
+                assert!(
+                    removed.len() <= max,
+                    "{name} ({}): {} removed item(s) {removed:?}, at most {max} expected:\n{}",
+                    facts.description,
+                    removed.len(),
+                    parsed.body
+                );
+            }
             if facts.changed {
                 assert!(
                     outcome.report.changed(),
@@ -221,4 +240,89 @@ fn regression_inputs_stay_safe_and_bounded() {
         n += 1;
     }
     assert!(n >= 2);
+}
+
+/// The attacker's decoder really finds a token in each encoding it claims to undo (so that
+/// its silence on the corpus means something).
+#[test]
+fn attacker_decoder_sees_every_encoding() {
+    let token = "PAYLOAD-SELFTEST-4711";
+    let t = token.as_bytes();
+    let mut data = b"\x00\x01junk".to_vec();
+    data.extend_from_slice(t);
+    data.extend_from_slice(b"\xff\xfe tail");
+    let b64 = base64_simd::STANDARD.encode_to_string(&data);
+    let url = base64_simd::URL_SAFE_NO_PAD.encode_to_string(&data);
+    let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
+    let xxd: String = data
+        .chunks(16)
+        .enumerate()
+        .map(|(i, c)| {
+            let h: Vec<String> = c.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{:08x}: {}  ascii\n", i * 16, h.join(" "))
+        })
+        .collect();
+    let uu: String = data
+        .chunks(45)
+        .map(|c| {
+            let mut l = vec![b' ' + c.len() as u8];
+            for g in c.chunks(3) {
+                let v = g
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |a, (i, &b)| a | u32::from(b) << (16 - 8 * i));
+                l.extend((0..4).map(|k| match ((v >> (18 - 6 * k)) & 63) as u8 {
+                    0 => b'`',
+                    x => b' ' + x,
+                }));
+            }
+            String::from_utf8(l).unwrap() + "\n"
+        })
+        .collect();
+    let yenc: String = t.iter().map(|&b| char::from(b.wrapping_add(42))).collect();
+    let mut a85 = String::from("<~");
+    for c in t.chunks(4) {
+        let mut g = [0u8; 4];
+        g[..c.len()].copy_from_slice(c);
+        let mut v = u64::from(u32::from_be_bytes(g));
+        let mut d = [0u8; 5];
+        for x in d.iter_mut().rev() {
+            *x = (v % 85) as u8 + b'!';
+            v /= 85;
+        }
+        a85.push_str(std::str::from_utf8(&d[..c.len() + 1]).unwrap());
+    }
+    let qp: String = t.iter().map(|b| format!("={b:02X}")).collect();
+    let utf16: Vec<u8> = token.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let utf7 = format!(
+        "+{}-",
+        base64_simd::STANDARD_NO_PAD.encode_to_string(&utf16)
+    );
+    let bodies = [
+        format!("> > {}", &b64[..]),
+        format!("x{b64}"),
+        url,
+        hex.clone(),
+        format!("x{hex}"),
+        xxd,
+        uu,
+        yenc,
+        a85,
+        qp,
+        utf7,
+    ];
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let missed: Vec<String> = bodies
+        .iter()
+        .filter(|b| {
+            std::panic::catch_unwind(|| {
+                common::attacker::assert_not_decodable(b, token, "self-test")
+            })
+            .is_ok()
+        })
+        .cloned()
+        .collect();
+    std::panic::set_hook(hook);
+    assert!(missed.is_empty(), "not decoded: {missed:?}");
 }

@@ -1,21 +1,36 @@
-//! Encoded payloads hidden in text parts: uuencode, yEnc, BinHex 4.0, and long base64 blocks
-//! that decode to binary content. Each is found as a byte range of the (transfer-decoded)
-//! text, so the caller can cut it out and list it like an attachment.
+//! Encoded payloads hidden in text: uuencode, yEnc, BinHex 4.0, base64 (both alphabets, any
+//! line shape), hex (runs, byte lists, xxd/hexdump), Ascii85, and lines of quoted-printable or
+//! URL escapes. Each is found as a byte
+//! range of the text, so the caller can cut it out and list it like an attachment.
+//!
+//! The scan is meant for the *rendered* text the reader gets (after charset decoding and
+//! HTML conversion), where an attacker's instructions ("decode this") apply. It is one
+//! forward pass over the lines: indent and quote prefixes (`>`, `> > `, `|`) are ignored,
+//! blocks may have blank lines or trailing spaces between their lines, and no search is
+//! restarted from each candidate. Framed blocks (uuencode, yEnc, BinHex) are always cut;
+//! unframed candidates are decoded at every alignment and cut when the decoded bytes are a
+//! payload by signature or content ([`judge`]), or bulk binary of no known type (from
+//! 2 KiB, so that keys, signatures and tracking tokens stay). PGP and PEM armour is kept
+//! unless it decodes to a payload.
+
+mod armour;
+mod ascii85;
+mod blocks;
+mod framed;
+pub mod judge;
+mod lines;
 
 use std::ops::Range;
-use std::sync::LazyLock;
 
-use memchr::memmem::Finder;
-
-use super::sniff;
-use crate::parse::transfer;
+use blocks::{Acc, Enc};
 
 /// One payload found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Smuggled {
-    /// Byte range of the whole block (whole lines, including the last line ending).
+    /// Byte range of the block: whole lines including the last line ending, or a run
+    /// inside a line. Always on ASCII boundaries, so also on `char` boundaries of a `str`.
     pub range: Range<usize>,
-    /// `uuencode`, `yenc`, `binhex` or `base64`.
+    /// `uuencode`, `yenc`, `binhex`, `base64`, `hex`, `ascii85` or `quoted-printable`.
     pub kind: &'static str,
     /// File name given in the block, if any.
     pub name: Option<String>,
@@ -23,58 +38,8 @@ pub struct Smuggled {
     pub data: Vec<u8>,
 }
 
-/// A line with its byte range (without line ending) and the offset after its line ending.
-struct Line<'a> {
-    text: &'a [u8],
-    start: usize,
-    next: usize,
-}
-
-fn split_lines(data: &[u8]) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos < data.len() {
-        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
-        let next = (end + 1).min(data.len());
-        let mut text = &data[pos..end];
-        if let Some(t) = text.strip_suffix(b"\r") {
-            text = t;
-        }
-        out.push(Line {
-            text,
-            start: pos,
-            next,
-        });
-        pos = next.max(end + 1);
-    }
-    out
-}
-
-fn is_base64_line(l: &[u8]) -> bool {
-    l.len() >= 40
-        && l.len() <= 200
-        && l.iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-}
-
-/// Whether `text` has a run of at least `min` base64 characters.
-fn has_base64_run(text: &[u8], min: usize) -> bool {
-    let mut run = 0;
-    for &b in text {
-        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=' {
-            run += 1;
-            if run >= min {
-                return true;
-            }
-        } else {
-            run = 0;
-        }
-    }
-    false
-}
-
-/// Finds hidden payloads in `text`. Cheap when there are none: only lines that start like a
-/// block are looked at closely.
+/// Finds hidden payloads in `text` (every encoding, see the module documentation). Ranges
+/// are sorted and do not overlap.
 ///
 /// ```
 /// let text = b"Hello\r\nbegin 644 x.exe\r\n#0V%T\r\n`\r\nend\r\nBye\r\n";
@@ -85,198 +50,90 @@ fn has_base64_run(text: &[u8], min: usize) -> bool {
 /// assert_eq!(&text[found[0].range.clone()], b"begin 644 x.exe\r\n#0V%T\r\n`\r\nend\r\n");
 /// ```
 pub fn find(text: &[u8]) -> Vec<Smuggled> {
-    static BEGIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"begin "));
-    static YBEGIN: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"=ybegin"));
-    static BINHEX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"BinHex"));
-    // Base64 blocks need at least 4 lines of 40+ base64 characters: a text with no run of
-    // 40 such characters cannot hold one.
-    let has_b64_run = text.len() >= 160 && has_base64_run(text, 40);
-    let quick = has_b64_run
-        || BEGIN.find(text).is_some()
-        || YBEGIN.find(text).is_some()
-        || BINHEX.find(text).is_some();
-    if !quick {
-        return Vec::new();
-    }
-    let lines = split_lines(text);
+    scan(text, false)
+}
+
+/// Like [`find`] on a `str`; the ranges are on `char` boundaries.
+pub fn find_str(text: &str) -> Vec<Smuggled> {
+    find(text.as_bytes())
+}
+
+/// Only the framed encodings (uuencode, yEnc, BinHex), for raw bytes before charset
+/// decoding: yEnc data is 8-bit and would not survive decoding as text.
+pub fn find_framed(bytes: &[u8]) -> Vec<Smuggled> {
+    scan(bytes, true)
+}
+
+fn scan(text: &[u8], framed_only: bool) -> Vec<Smuggled> {
     let mut found = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let l = lines[i].text;
-        // uuencode
-        if let Some(rest) = l.strip_prefix(b"begin ") {
-            let mode_ok = rest.len() > 4
-                && rest[..3].iter().all(|b| (b'0'..=b'7').contains(b))
-                && (rest[3] == b' ' || (rest[3].is_ascii_digit() && rest.get(4) == Some(&b' ')));
-            if mode_ok
-                && let Some(end) =
-                    (i + 1..lines.len()).find(|&j| lines[j].text.trim_ascii_end() == b"end")
-            {
-                let range = lines[i].start..lines[end].next;
-                let (name, data) = transfer::uudecode(&text[range.clone()]).unwrap_or_default();
-                found.push(Smuggled {
-                    range,
-                    kind: "uuencode",
-                    name: Some(name).filter(|n| !n.is_empty()),
-                    data,
-                });
-                i = end + 1;
-                continue;
-            }
+    let mut memo = framed::Memo::new();
+    let mut armour = armour::Memo::new();
+    let mut accs = [
+        Acc::new(Enc::Base64),
+        Acc::new(Enc::Hex),
+        Acc::new(Enc::Escaped),
+    ];
+    let mut pos = 0;
+    while let Some(line) = lines::at(text, pos) {
+        if found.len() >= MAX_BLOCKS {
+            // Bounded memory: everything from here on is cut as one block.
+            found.push(rest_of(text, line.start));
+            return disjoint(found);
         }
-        // yEnc
-        if l.starts_with(b"=ybegin ") {
-            let end = (i + 1..lines.len())
-                .find(|&j| lines[j].text.starts_with(b"=yend"))
-                .unwrap_or(lines.len() - 1);
-            let name = l
-                .windows(5)
-                .position(|w| w == b"name=")
-                .map(|p| String::from_utf8_lossy(&l[p + 5..]).trim().to_owned());
-            let mut data = Vec::new();
-            for line in &lines[i + 1..end] {
-                if line.text.starts_with(b"=ypart ") {
-                    continue;
-                }
-                let mut esc = false;
-                for &b in line.text {
-                    if esc {
-                        data.push(b.wrapping_sub(64).wrapping_sub(42));
-                        esc = false;
-                    } else if b == b'=' {
-                        esc = true;
-                    } else {
-                        data.push(b.wrapping_sub(42));
-                    }
-                }
-            }
-            found.push(Smuggled {
-                range: lines[i].start..lines[end].next,
-                kind: "yenc",
-                name,
-                data,
-            });
-            i = end + 1;
+        pos = line.next;
+        if let Some((s, next)) = framed::at(text, &line, &mut memo) {
+            accs.iter_mut().for_each(|a| a.close(&mut found));
+            found.push(s);
+            pos = next;
+        } else if framed_only {
             continue;
+        } else if let Some((s, next)) = armour::at(text, &line, &mut armour) {
+            accs.iter_mut().for_each(|a| a.close(&mut found));
+            found.extend(s);
+            pos = next;
+        } else {
+            accs.iter_mut().for_each(|a| a.feed(&line, &mut found));
         }
-        // BinHex 4.0
-        if BINHEX.find(l).is_some()
-            && memchr::memmem::find(l, b"(This file must be converted with BinHex").is_some()
-        {
-            let start = i;
-            let mut j = i + 1;
-            while j < lines.len() && lines[j].text.trim_ascii().is_empty() {
-                j += 1;
-            }
-            if j < lines.len() && lines[j].text.starts_with(b":") {
-                let mut end = j;
-                while end < lines.len() {
-                    let t = lines[end].text.trim_ascii_end();
-                    if end > j && t.ends_with(b":")
-                        || (end == j && t.len() > 1 && t.ends_with(b":"))
-                    {
-                        break;
-                    }
-                    end += 1;
-                }
-                let end = end.min(lines.len() - 1);
-                let range = lines[start].start..lines[end].next;
-                let data = text[lines[j].start..lines[end].next].to_vec();
-                found.push(Smuggled {
-                    range,
-                    kind: "binhex",
-                    name: None,
-                    data,
-                });
-                i = end + 1;
-                continue;
-            }
-        }
-        // A long base64 block.
-        if is_base64_line(l) {
-            let mut end = i;
-            while end + 1 < lines.len() && is_base64_line(lines[end + 1].text) {
-                end += 1;
-            }
-            // A short last line is part of the block.
-            if end + 1 < lines.len() {
-                let t = lines[end + 1].text;
-                if !t.is_empty()
-                    && t.len() < 80
-                    && t.iter()
-                        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-                {
-                    end += 1;
-                }
-            }
-            let total: usize = lines[i..=end].iter().map(|l| l.text.len()).sum();
-            if end >= i + 3 && total >= 200 {
-                let range = lines[i].start..lines[end].next;
-                let data = transfer::base64(&text[range.clone()]);
-                let kind = sniff::detect(&data);
-                if kind != "text" {
-                    found.push(Smuggled {
-                        range,
-                        kind: "base64",
-                        name: None,
-                        data,
-                    });
-                }
-            }
-            i = end + 1;
-            continue;
-        }
-        i += 1;
     }
-    found
+    accs.iter_mut().for_each(|a| a.close(&mut found));
+    if !framed_only {
+        found.extend(ascii85::find(text));
+    }
+    disjoint(found)
+}
+
+/// At most this many blocks are found in one text; the rest of a text with more is cut
+/// whole (a text with a thousand hidden files is not a letter).
+pub const MAX_BLOCKS: usize = 1000;
+
+/// The rest of `text` from `start`, as one block of encoded data.
+fn rest_of(text: &[u8], start: usize) -> Smuggled {
+    Smuggled {
+        range: start..text.len(),
+        kind: "encoded-data",
+        name: None,
+        data: text[start..].to_vec(),
+    }
+}
+
+/// Sorts by start and merges overlapping ranges (the first block names the union), so that
+/// no part of any block is left behind.
+fn disjoint(mut found: Vec<Smuggled>) -> Vec<Smuggled> {
+    found.sort_by(|a, b| {
+        a.range
+            .start
+            .cmp(&b.range.start)
+            .then(b.range.end.cmp(&a.range.end))
+    });
+    let mut out: Vec<Smuggled> = Vec::with_capacity(found.len());
+    for s in found {
+        match out.last_mut() {
+            Some(l) if s.range.start < l.range.end => l.range.end = l.range.end.max(s.range.end),
+            _ => out.push(s),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn yenc_block() {
-        let payload: Vec<u8> = b"MZhello".iter().map(|b| b.wrapping_add(42)).collect();
-        let mut text = b"before\n=ybegin line=128 size=7 name=evil.bin\n".to_vec();
-        text.extend_from_slice(&payload);
-        text.extend_from_slice(b"\n=yend size=7\nafter\n");
-        let f = find(&text);
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].data, b"MZhello");
-        assert_eq!(f[0].name.as_deref(), Some("evil.bin"));
-        assert!(text[f[0].range.end..].starts_with(b"after"));
-    }
-
-    #[test]
-    fn base64_pe_block_found_but_text_block_kept() {
-        let mut pe = b"MZ".to_vec();
-        pe.extend(std::iter::repeat_n(0u8, 400));
-        let enc = base64_simd::STANDARD.encode_to_string(&pe);
-        let mut text = b"see below\n".to_vec();
-        for chunk in enc.as_bytes().chunks(76) {
-            text.extend_from_slice(chunk);
-            text.push(b'\n');
-        }
-        let f = find(&text);
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].kind, "base64");
-
-        let enc = base64_simd::STANDARD.encode_to_string("just some words ".repeat(40));
-        let mut text = Vec::new();
-        for chunk in enc.as_bytes().chunks(76) {
-            text.extend_from_slice(chunk);
-            text.push(b'\n');
-        }
-        assert!(find(&text).is_empty());
-    }
-
-    #[test]
-    fn binhex_block() {
-        let text = b"x\n(This file must be converted with BinHex 4.0)\n:!!!!!!!!\n!!!!!!!:\ny\n";
-        let f = find(text);
-        assert_eq!(f.len(), 1);
-        assert_eq!(f[0].kind, "binhex");
-        assert!(text[f[0].range.end..].starts_with(b"y"));
-    }
-}
+mod tests;

@@ -40,6 +40,16 @@ fn b64_value(b: u8) -> Option<u32> {
     } as u32)
 }
 
+/// Decodes base64 in either alphabet (standard `+/` or URL-safe `-_`, also mixed), skipping
+/// every character that is not base64; `=` ends a group and whatever follows is a new run.
+///
+/// ```
+/// assert_eq!(mugai::parse::transfer::base64_lenient(b"aGk-_w"), b"hi\x3e\xff");
+/// ```
+pub fn base64_lenient(body: &[u8]) -> Vec<u8> {
+    base64_tolerant(body)
+}
+
 fn base64_tolerant(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() / 4 * 3 + 3);
     let mut acc = 0u32;
@@ -119,6 +129,87 @@ pub fn quoted_printable(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Decodes hex digit pairs, skipping everything that is not a hex digit (spaces, `0x`
+/// prefixes are *not* skipped: strip them first); an odd last digit is dropped.
+///
+/// ```
+/// assert_eq!(mugai::parse::transfer::hex(b"4d 5A:90"), b"MZ\x90");
+/// ```
+pub fn hex(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() / 2);
+    let mut high: Option<u8> = None;
+    for v in text.iter().filter_map(|&b| hex_value(b)) {
+        match high.take() {
+            Some(h) => out.push(h << 4 | v),
+            None => high = Some(v),
+        }
+    }
+    out
+}
+
+/// Decodes Ascii85 (the body between `<~` and `~>`, delimiters excluded): groups of five
+/// characters `!`..`u`, `z` for four zero bytes, whitespace ignored, a short last group
+/// padded; decoding stops at `~` or at any other character outside the alphabet.
+///
+/// ```
+/// assert_eq!(mugai::parse::transfer::ascii85(b"87cURD]i,\"Ebo80"), b"Hello World!");
+/// ```
+pub fn ascii85(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len() / 5 * 4 + 4);
+    let mut group = [0u8; 5];
+    let mut n = 0;
+    for &b in text {
+        match b {
+            b'z' if n == 0 => out.extend_from_slice(&[0; 4]),
+            b'!'..=b'u' => {
+                group[n] = b - b'!';
+                n += 1;
+                if n == 5 {
+                    out.extend_from_slice(&a85_group(&group));
+                    n = 0;
+                }
+            }
+            b if b.is_ascii_whitespace() => {}
+            _ => break,
+        }
+    }
+    if n > 1 {
+        for g in group.iter_mut().skip(n) {
+            *g = 84;
+        }
+        out.extend_from_slice(&a85_group(&group)[..n - 1]);
+    }
+    out
+}
+
+fn a85_group(g: &[u8; 5]) -> [u8; 4] {
+    let v = g
+        .iter()
+        .fold(0u64, |acc, &d| acc * 85 + u64::from(d))
+        .min(u64::from(u32::MAX)) as u32;
+    v.to_be_bytes()
+}
+
+/// Decodes one uuencoded data line (length character, then groups of four characters) and
+/// appends the bytes to `out`; returns `false` for a line that is not uuencode.
+pub fn uudecode_line(line: &[u8], out: &mut Vec<u8>) -> bool {
+    let Some((&len_char, data)) = line.split_first() else {
+        return false;
+    };
+    if !(b' '..=b'`').contains(&len_char) {
+        return false;
+    }
+    let len = (len_char.wrapping_sub(b' ') & 0x3f) as usize;
+    let start = out.len();
+    for chunk in data.chunks(4) {
+        let v = |i: usize| (chunk.get(i).copied().unwrap_or(b' ').wrapping_sub(b' ') & 0x3f) as u32;
+        let acc = v(0) << 18 | v(1) << 12 | v(2) << 6 | v(3);
+        out.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
+    }
+    out.truncate(start + len.min(out.len() - start));
+    true
+}
+
 /// Decodes the first uuencoded block in `text` (`begin MODE NAME` … `end`). Returns the file
 /// name and the decoded bytes, or `None` if there is no `begin` line.
 pub fn uudecode(text: &[u8]) -> Option<(String, Vec<u8>)> {
@@ -138,22 +229,7 @@ pub fn uudecode(text: &[u8]) -> Option<(String, Vec<u8>)> {
         if line.trim_ascii_end() == b"end" {
             break;
         }
-        let Some((&len_char, data)) = line.split_first() else {
-            continue;
-        };
-        let len = (len_char.wrapping_sub(b' ') & 0x3f) as usize;
-        if len == 0 {
-            continue;
-        }
-        let mut bytes = Vec::with_capacity(len + 3);
-        for chunk in data.chunks(4) {
-            let v =
-                |i: usize| (chunk.get(i).copied().unwrap_or(b' ').wrapping_sub(b' ') & 0x3f) as u32;
-            let acc = v(0) << 18 | v(1) << 12 | v(2) << 6 | v(3);
-            bytes.extend_from_slice(&[(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]);
-        }
-        bytes.truncate(len);
-        out.extend_from_slice(&bytes);
+        uudecode_line(line, &mut out);
     }
     Some((name, out))
 }
@@ -174,6 +250,13 @@ mod tests {
     fn qp_malformed_equals_kept() {
         assert_eq!(quoted_printable(b"a=zz"), b"a=zz");
         assert_eq!(quoted_printable(b"end="), b"end");
+    }
+
+    #[test]
+    fn ascii85_and_hex() {
+        assert_eq!(ascii85(b"z!!"), b"\0\0\0\0\0");
+        assert_eq!(ascii85(b"87cUR D]i,\n\"Ebo80~>junk"), b"Hello World!");
+        assert_eq!(hex(b"0a0B0"), b"\x0a\x0b");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod attacker;
 pub mod live_links;
 pub mod trees;
 
