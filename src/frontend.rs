@@ -6,7 +6,11 @@
 //! - [`Sanitizing`]: sanitises one finished message off the reactor, in `spawn_blocking`,
 //!   at most `max_concurrent` at once (a semaphore, so a burst of mail waits instead of
 //!   exhausting memory or threads), within a time limit, and stores the original in the
-//!   quarantine when the policy has one. **Fail closed**: an error, a panic, a time-out or a
+//!   quarantine when the policy has one. The time limit is passed into the engine as a
+//!   deadline ([`Engine::sanitize_until`]), a little before the front end's own, so that
+//!   the work itself stops: a message over its budget ends as the engine decides (a
+//!   "limit reached" notice, or a refusal) and its slot is free again at once, so one
+//!   slow message never starves the messages behind it. **Fail closed**: an error, a panic, a time-out or a
 //!   quarantine write that fails is a [`Verdict::Failed`], which every front end answers
 //!   with a temporary failure so that the MTA keeps the mail and retries.
 //! - [`Job`]: the message and the envelope facts the quarantine metadata needs.
@@ -33,6 +37,14 @@ use crate::sanitize::Sanitizer;
 pub trait Engine: Send + Sync + 'static {
     /// Sanitises one message.
     fn sanitize(&self, message: &[u8]) -> Result<Outcome>;
+
+    /// Sanitises one message, stopping the work by `deadline`. The front ends call this
+    /// one. The default ignores the deadline (an engine that cannot stop: its slot is
+    /// then held until it ends).
+    fn sanitize_until(&self, message: &[u8], deadline: std::time::Instant) -> Result<Outcome> {
+        let _ = deadline;
+        self.sanitize(message)
+    }
 }
 
 impl Engine for Sanitizer {
@@ -187,9 +199,18 @@ impl Sanitizing {
             quarantine: self.quarantine.clone(),
             started,
             deadline: tokio::time::Instant::from_std(started + self.timeout),
+            budget: engine_deadline(started, self.timeout),
             timeout: self.timeout,
         }
     }
+}
+
+/// The deadline given to the engine: the front end's, less a tenth of the time-out
+/// (between 50 ms and 2 s), so that a result made at the engine's deadline (a "limit
+/// reached" notice) still arrives before the front end gives up.
+fn engine_deadline(started: Instant, timeout: Duration) -> Instant {
+    let margin = (timeout / 10).clamp(Duration::from_millis(50), Duration::from_secs(2));
+    started + timeout.saturating_sub(margin)
 }
 
 type PermitFuture = std::pin::Pin<
@@ -219,6 +240,8 @@ pub struct InFlight {
     quarantine: Option<Quarantine>,
     started: Instant,
     deadline: tokio::time::Instant,
+    /// The deadline given to the engine (see [`engine_deadline`]).
+    budget: Instant,
     timeout: Duration,
 }
 
@@ -256,9 +279,10 @@ impl InFlight {
                                 let job = job.take().unwrap_or_default();
                                 let engine = self.engine.clone();
                                 let quarantine = self.quarantine.clone();
+                                let budget = self.budget;
                                 self.stage = Stage::Running(tokio::task::spawn_blocking(move || {
                                     let _permit = p;
-                                    sanitize_blocking(&*engine, quarantine.as_ref(), job)
+                                    sanitize_blocking(&*engine, quarantine.as_ref(), job, budget)
                                 }));
                             }
                             Err(_) => return self.done(Verdict::Failed("server shutting down".into()), None),
@@ -274,8 +298,8 @@ impl InFlight {
                             Err(e) => self.done(Verdict::Failed(format!("sanitiser task failed: {e}")), None),
                         },
                         _ = &mut sleep, if ticking => return None,
-                        // The blocking task cannot be cancelled; it keeps its permit until
-                        // it ends, so a stuck sanitiser still counts against the limit.
+                        // The engine got an earlier deadline and stops by itself, releasing
+                        // its permit; one that cannot stop keeps it until it ends.
                         _ = tokio::time::sleep_until(self.deadline) => return self.timed_out(),
                     }
                 }
@@ -292,13 +316,16 @@ impl InFlight {
     }
 }
 
-/// The blocking part: sanitise, catching panics, then quarantine the original.
+/// The blocking part: sanitise by `deadline`, catching panics, then quarantine the original.
 fn sanitize_blocking(
     engine: &dyn Engine,
     quarantine: Option<&Quarantine>,
     job: Job,
+    deadline: Instant,
 ) -> (Verdict, Option<String>) {
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| engine.sanitize(&job.message)));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        engine.sanitize_until(&job.message, deadline)
+    }));
     let outcome = match result {
         Err(p) => {
             return (
