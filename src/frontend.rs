@@ -51,6 +51,12 @@ impl Engine for Sanitizer {
     fn sanitize(&self, message: &[u8]) -> Result<Outcome> {
         Sanitizer::sanitize(self, message)
     }
+
+    /// The core's time budget: work stops at `deadline` or at the policy's
+    /// `limits.time_budget_ms`, whichever comes first.
+    fn sanitize_until(&self, message: &[u8], deadline: std::time::Instant) -> Result<Outcome> {
+        Sanitizer::sanitize_until(self, message, deadline)
+    }
 }
 
 impl<F> Engine for F

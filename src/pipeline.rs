@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::panic::AssertUnwindSafe;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::budget::{Deadline, TIME_BUDGET};
 
 use crate::error::{Error, Result};
 use crate::inspect::{archive, digest, smuggle, sniff};
@@ -19,10 +21,13 @@ use crate::rebuild;
 use crate::render::{html, links, notice, text};
 use crate::report::{Action, RemovalReason, RemovedItem, Report};
 
-/// Runs the pipeline, turning any panic into [`Error::Internal`].
-pub(crate) fn run(policy: &Policy, input: &[u8]) -> Result<Outcome> {
+/// Runs the pipeline, turning any panic into [`Error::Internal`]. Work stops at `deadline`
+/// or at the end of the policy's time budget, whichever comes first.
+pub(crate) fn run(policy: &Policy, input: &[u8], deadline: Deadline) -> Result<Outcome> {
     let start = Instant::now();
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| sanitize(policy, input)));
+    let budget = Duration::from_millis(policy.limits.time_budget_ms);
+    let deadline = deadline.min(Deadline::after(budget));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| sanitize(policy, input, deadline)));
     match result {
         Ok(Ok(mut outcome)) => {
             outcome.report.micros = start.elapsed().as_micros() as u64;
@@ -40,7 +45,7 @@ pub(crate) fn run(policy: &Policy, input: &[u8]) -> Result<Outcome> {
     }
 }
 
-fn sanitize(policy: &Policy, input: &[u8]) -> Result<Outcome> {
+fn sanitize(policy: &Policy, input: &[u8], deadline: Deadline) -> Result<Outcome> {
     let mut report = Report {
         original_sha256: digest::sha256_hex(input),
         input_bytes: input.len(),
@@ -81,6 +86,7 @@ fn sanitize(policy: &Policy, input: &[u8]) -> Result<Outcome> {
         report,
         text: String::new(),
         forward_depth: 0,
+        deadline,
     };
     if input.len() > policy.limits.max_message_bytes {
         if policy.limits.on_limit == OnLimit::Reject {
@@ -96,13 +102,14 @@ fn sanitize(policy: &Policy, input: &[u8]) -> Result<Outcome> {
         let info = MimeInfo::from_block(&top, ("text", "plain"));
         walker.remove_raw(body, &info, "0", RemovalReason::Limit);
     } else {
-        let tree = MimeTree::parse(
+        let tree = MimeTree::parse_until(
             message,
             TreeLimits {
                 max_depth: policy.limits.max_mime_depth,
                 max_parts: policy.limits.max_parts,
                 max_headers: policy.limits.max_headers,
             },
+            deadline,
         );
         for w in &tree.warnings {
             walker.report.warn(w.clone());
@@ -116,6 +123,16 @@ fn sanitize(policy: &Policy, input: &[u8]) -> Result<Outcome> {
             });
         }
         walker.walk(&tree, 0);
+        if policy.limits.on_limit == OnLimit::Reject
+            && walker.report.limits_hit.iter().any(|l| l == TIME_BUDGET)
+        {
+            return Err(Error::Rejected {
+                reason: format!(
+                    "time budget reached (limits.time_budget_ms = {})",
+                    policy.limits.time_budget_ms
+                ),
+            });
+        }
     }
     let Walker {
         mut report,
@@ -319,6 +336,8 @@ struct Walker<'p> {
     report: Report,
     text: String,
     forward_depth: usize,
+    /// Work stops here: parts not yet handled are removed as "limit reached".
+    deadline: Deadline,
 }
 
 impl Walker<'_> {
@@ -341,6 +360,11 @@ impl Walker<'_> {
     fn walk(&mut self, tree: &MimeTree<'_>, idx: usize) {
         let part = &tree.parts[idx];
         if part.limited {
+            self.remove(part, RemovalReason::Limit);
+            return;
+        }
+        if self.deadline.passed() {
+            self.report.limit(TIME_BUDGET);
             self.remove(part, RemovalReason::Limit);
             return;
         }
@@ -555,7 +579,13 @@ impl Walker<'_> {
     fn text_part(&mut self, part: &Part<'_>, is_html: bool) {
         let bytes: Cow<'_, [u8]> = match part.info.transfer {
             TransferEncoding::Identity | TransferEncoding::Unknown => Cow::Borrowed(part.body),
-            te => Cow::Owned(transfer::decode(part.body, te)),
+            te => match transfer::decode_until(part.body, te, self.deadline) {
+                Some(d) => Cow::Owned(d),
+                None => {
+                    self.report.limit(TIME_BUDGET);
+                    return self.remove(part, RemovalReason::Limit);
+                }
+            },
         };
         if part.info.transfer == TransferEncoding::Unknown {
             self.report.warn(format!(
@@ -625,13 +655,17 @@ impl Walker<'_> {
         };
         let rendered = if is_html {
             self.report.act(Action::HtmlConverted);
-            let out = html::to_text(
+            let out = html::to_text_until(
                 &cleaned,
                 self.policy.output.width,
                 &self.policy.html,
                 &self.policy.links,
                 self.policy.notice.language,
+                self.deadline,
             );
+            if out.time_budget {
+                self.report.limit(TIME_BUDGET);
+            }
             if let Some(reason) = &out.fallback {
                 self.report.act(Action::HtmlFallback);
                 self.report

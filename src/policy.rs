@@ -257,6 +257,10 @@ pub struct Limits {
     pub max_text_bytes: usize,
     /// Most printable text salvaged from input that is not a readable mail. Default: 64 KiB.
     pub max_salvage_bytes: usize,
+    /// Time budget for sanitising one message, in milliseconds. Work past it stops: the
+    /// parts not yet handled are removed and listed (limit `time_budget`), or the message
+    /// is rejected with `on_limit = "reject"`. Default: 10000. Range 1–3600000.
+    pub time_budget_ms: u64,
     /// What happens past a limit. Default: `remove`.
     pub on_limit: OnLimit,
 }
@@ -272,6 +276,7 @@ impl Default for Limits {
             max_forward_depth: 8,
             max_text_bytes: 16 * 1024 * 1024,
             max_salvage_bytes: 64 * 1024,
+            time_budget_ms: 10_000,
             on_limit: OnLimit::Remove,
         }
     }
@@ -442,6 +447,12 @@ impl Policy {
                     self.quarantine.release_relay
                 ),
             })?;
+        }
+        if !(1..=3_600_000).contains(&self.limits.time_budget_ms) {
+            return Err(Error::PolicyValue {
+                field: "limits.time_budget_ms",
+                message: format!("{} is outside 1..=3600000", self.limits.time_budget_ms),
+            });
         }
         Ok(())
     }

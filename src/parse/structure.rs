@@ -11,6 +11,8 @@
 
 use memchr::memmem;
 
+use crate::budget::{Deadline, TIME_BUDGET};
+
 use super::header::{HeaderBlock, MimeInfo, TransferEncoding};
 use super::lines::split_header_body;
 
@@ -85,6 +87,13 @@ pub struct TreeLimits {
     pub max_headers: usize,
 }
 
+/// What bounds one structure pass.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    limits: TreeLimits,
+    deadline: Deadline,
+}
+
 /// The MIME tree of one message.
 #[derive(Debug, Clone)]
 pub struct MimeTree<'a> {
@@ -108,12 +117,20 @@ impl<'a> MimeTree<'a> {
     /// assert_eq!(tree.parts[2].info.mime_type(), "image/png");
     /// ```
     pub fn parse(message: &'a [u8], limits: TreeLimits) -> Self {
+        Self::parse_until(message, limits, Deadline::never())
+    }
+
+    /// Builds the tree of `message`, stopping at `deadline`: a container reached after it
+    /// is not looked into, and the children not yet split off become one part, both marked
+    /// [`Part::limited`]; `limits_hit` then holds [`TIME_BUDGET`].
+    pub fn parse_until(message: &'a [u8], limits: TreeLimits, deadline: Deadline) -> Self {
         let mut tree = MimeTree {
             parts: Vec::new(),
             warnings: Vec::new(),
             limits_hit: Vec::new(),
         };
-        tree.add_part(message, Vec::new(), 0, ("text", "plain"), limits);
+        let scope = Scope { limits, deadline };
+        tree.add_part(message, Vec::new(), 0, ("text", "plain"), scope);
         tree
     }
 
@@ -135,8 +152,9 @@ impl<'a> MimeTree<'a> {
         path: Vec<u32>,
         depth: usize,
         default_type: (&str, &str),
-        limits: TreeLimits,
+        scope: Scope,
     ) -> usize {
+        let limits = scope.limits;
         let (header, body) = split_header_body(raw);
         let fields = HeaderBlock::parse(header, limits.max_headers);
         if fields.truncated {
@@ -166,6 +184,11 @@ impl<'a> MimeTree<'a> {
             self.parts[index].limited = true;
             return index;
         }
+        if scope.deadline.passed() {
+            self.limit(TIME_BUDGET);
+            self.parts[index].limited = true;
+            return index;
+        }
         if is_message {
             if part.info.transfer != TransferEncoding::Identity {
                 // An encoded message/rfc822 is not allowed; do not look inside, remove it.
@@ -177,7 +200,7 @@ impl<'a> MimeTree<'a> {
             }
             let mut child_path = part.path.clone();
             child_path.push(1);
-            let child = self.add_part(body, child_path, depth + 1, ("text", "plain"), limits);
+            let child = self.add_part(body, child_path, depth + 1, ("text", "plain"), scope);
             self.parts[index].content = PartBody::Message { child };
             return index;
         }
@@ -233,8 +256,13 @@ impl<'a> MimeTree<'a> {
         for (n, piece) in pieces.iter().enumerate() {
             let mut child_path = path.clone();
             child_path.push(n as u32 + 1);
-            if self.parts.len() >= limits.max_parts {
-                self.limit("max_parts");
+            let out_of_time = scope.deadline.passed();
+            if self.parts.len() >= limits.max_parts || out_of_time {
+                self.limit(if out_of_time {
+                    TIME_BUDGET
+                } else {
+                    "max_parts"
+                });
                 // Everything that is left becomes one opaque part.
                 let rest_start = piece.as_ptr() as usize - body.as_ptr() as usize;
                 let rest = &body[rest_start..];
@@ -255,7 +283,7 @@ impl<'a> MimeTree<'a> {
                 children.push(child);
                 break;
             }
-            let child = self.add_part(piece, child_path, depth + 1, default_child, limits);
+            let child = self.add_part(piece, child_path, depth + 1, default_child, scope);
             children.push(child);
         }
         self.parts[index].content = PartBody::Multipart {

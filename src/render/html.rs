@@ -11,10 +11,12 @@
 //! (defanged by default), flagging a link whose text shows a different address.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use html2text::render::RichAnnotation;
 
 use super::links::{self, LinkKind};
+use crate::budget::Deadline;
 use crate::policy::{HtmlPolicy, Language, LinkPolicy};
 
 /// The text of an HTML body and what happened on the way.
@@ -28,7 +30,13 @@ pub struct HtmlText {
     pub links: usize,
     /// Links whose visible text shows another address than their target.
     pub deceptive_links: usize,
+    /// The time budget ran out: the converter was not used, or the text was cut.
+    pub time_budget: bool,
 }
+
+/// What html2text is assumed to cost per input byte at worst (after the guards), to decide
+/// whether it can finish within the time left.
+const CONVERTER_NANOS_PER_BYTE: u64 = 1_000;
 
 /// Converts `html` to text at `width` columns.
 pub fn to_text(
@@ -38,16 +46,49 @@ pub fn to_text(
     link_policy: &LinkPolicy,
     lang: Language,
 ) -> HtmlText {
+    to_text_until(html, width, guard, link_policy, lang, Deadline::never())
+}
+
+/// Converts `html` to text like [`to_text`], within `deadline`. html2text cannot be
+/// interrupted, so it is only called when the time left covers its worst-case cost for
+/// this input size; otherwise (and past the deadline) the linear extractor is used, and it
+/// stops at the deadline, keeping the text extracted so far. Either way
+/// [`HtmlText::time_budget`] is set.
+pub fn to_text_until(
+    html: &str,
+    width: usize,
+    guard: &HtmlPolicy,
+    link_policy: &LinkPolicy,
+    lang: Language,
+    deadline: Deadline,
+) -> HtmlText {
     if html.len() > guard.max_bytes {
         return fallback(
             html,
             link_policy,
             format!("HTML larger than {} bytes", guard.max_bytes),
+            deadline,
         );
+    }
+    let cost = Duration::from_nanos((html.len() as u64).saturating_mul(CONVERTER_NANOS_PER_BYTE));
+    if deadline.remaining().is_some_and(|left| left < cost) {
+        let mut out = fallback(
+            html,
+            link_policy,
+            "time budget too short for the HTML converter".into(),
+            deadline,
+        );
+        out.time_budget = true;
+        return out;
     }
     let depth = nesting_depth(html.as_bytes());
     if depth > guard.max_depth {
-        return fallback(html, link_policy, format!("HTML nested {depth} deep"));
+        return fallback(
+            html,
+            link_policy,
+            format!("HTML nested {depth} deep"),
+            deadline,
+        );
     }
     let converted = std::panic::catch_unwind(|| {
         html2text::config::rich()
@@ -66,22 +107,34 @@ pub fn to_text(
                     html,
                     link_policy,
                     "HTML rendering too large for its source".into(),
+                    deadline,
                 );
             }
             out
         }
-        Ok(Err(e)) => fallback(html, link_policy, format!("HTML converter failed: {e}")),
-        Err(_) => fallback(html, link_policy, "HTML converter panicked".into()),
+        Ok(Err(e)) => fallback(
+            html,
+            link_policy,
+            format!("HTML converter failed: {e}"),
+            deadline,
+        ),
+        Err(_) => fallback(
+            html,
+            link_policy,
+            "HTML converter panicked".into(),
+            deadline,
+        ),
     }
 }
 
-fn fallback(html: &str, link_policy: &LinkPolicy, reason: String) -> HtmlText {
-    let (text, links) = fallback_text(html, link_policy);
+fn fallback(html: &str, link_policy: &LinkPolicy, reason: String, deadline: Deadline) -> HtmlText {
+    let (text, links, cut) = fallback_text_until(html, link_policy, deadline);
     HtmlText {
         text,
         fallback: Some(reason),
         links,
         deceptive_links: 0,
+        time_budget: cut,
     }
 }
 
@@ -294,12 +347,26 @@ pub fn nesting_depth(html: &[u8]) -> usize {
 /// assert_eq!(n, 1);
 /// ```
 pub fn fallback_text(html: &str, link_policy: &LinkPolicy) -> (String, usize) {
+    let (text, links, _) = fallback_text_until(html, link_policy, Deadline::never());
+    (text, links)
+}
+
+/// [`fallback_text`] that stops at `deadline`; the flag says it stopped early.
+fn fallback_text_until(
+    html: &str,
+    link_policy: &LinkPolicy,
+    deadline: Deadline,
+) -> (String, usize, bool) {
     let b = html.as_bytes();
+    let mut ticker = deadline.ticker();
     let mut out = String::with_capacity(html.len() / 2);
     let mut pos = 0;
     let mut links = 0;
     let mut pending_href: Option<String> = None;
     while pos < b.len() {
+        if ticker.tick() {
+            return (out, links, true);
+        }
         let Some(i) = memchr::memchr(b'<', &b[pos..]) else {
             push_text(&mut out, &html[pos..]);
             break;
@@ -364,7 +431,7 @@ pub fn fallback_text(html: &str, link_policy: &LinkPolicy) -> (String, usize) {
             _ => {}
         }
     }
-    (out, links)
+    (out, links, false)
 }
 
 fn push_text(out: &mut String, raw: &str) {

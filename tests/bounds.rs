@@ -1,0 +1,116 @@
+//! Bounded by design: the time budget stops work early, and every adversarial input family
+//! ("bombs") grows linearly. Growth tests time input n and 8n and assert a ratio, never an
+//! absolute time.
+
+use std::time::{Duration, Instant};
+
+use mugai::{Error, Policy, RemovalReason, Sanitizer};
+
+/// A multipart mail with `parts` HTML parts of a few KB each.
+fn many_html_parts(parts: usize) -> Vec<u8> {
+    let mut m =
+        b"From: a@example.jp\r\nSubject: many\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+            .to_vec();
+    for i in 0..parts {
+        m.extend_from_slice(b"--b\r\nContent-Type: text/html\r\n\r\n");
+        for j in 0..40 {
+            m.extend_from_slice(
+                format!("<table><tr><td>cell {i}.{j}</td><td><a href=\"https://x{i}.example/{j}\">link</a></td></tr></table>\r\n")
+                    .as_bytes(),
+            );
+        }
+    }
+    m.extend_from_slice(b"--b--\r\n");
+    m
+}
+
+fn assert_single_text_plain(out: &mugai::Outcome) {
+    let raw = out.to_message();
+    let parsed = mailparse::parse_mail(&raw).expect("output parses");
+    assert_eq!(parsed.ctype.mimetype, "text/plain");
+    assert!(parsed.subparts.is_empty());
+    let body = parsed.get_body().expect("body");
+    assert!(!body.contains("<table>"), "{body}");
+}
+
+#[test]
+fn deadline_already_past_removes_everything_not_handled() {
+    let s = Sanitizer::new(Policy::default());
+    let mail = many_html_parts(5);
+    let out = s.sanitize_until(&mail, Instant::now()).expect("sanitised");
+    assert!(
+        out.report.limits_hit.iter().any(|l| l == "time_budget"),
+        "{:?}",
+        out.report.limits_hit
+    );
+    assert!(
+        out.report
+            .removed
+            .iter()
+            .any(|r| r.reason == RemovalReason::Limit),
+        "{:?}",
+        out.report.removed
+    );
+    assert_single_text_plain(&out);
+}
+
+#[test]
+fn deadline_ahead_on_a_slow_input_returns_promptly() {
+    let s = Sanitizer::new(Policy::default());
+    let mail = many_html_parts(400);
+    // Without a deadline this input takes far longer than the deadline below (debug build).
+    let start = Instant::now();
+    let out = s
+        .sanitize_until(&mail, start + Duration::from_millis(50))
+        .expect("sanitised");
+    let took = start.elapsed();
+    assert!(
+        out.report.limits_hit.iter().any(|l| l == "time_budget"),
+        "{:?}",
+        out.report.limits_hit
+    );
+    assert_single_text_plain(&out);
+    // Prompt: the work after the deadline is removal bookkeeping, not rendering.
+    let full_start = Instant::now();
+    let full = s.sanitize(&mail).expect("sanitised");
+    let full_took = full_start.elapsed();
+    assert!(
+        full.report.limits_hit.is_empty(),
+        "{:?}",
+        full.report.limits_hit
+    );
+    assert!(
+        took < full_took / 2,
+        "with deadline {took:?}, without {full_took:?}"
+    );
+}
+
+#[test]
+fn policy_budget_applies_to_sanitize() {
+    let policy = Policy::from_toml_str("[limits]\ntime_budget_ms = 1\n").expect("policy");
+    let s = Sanitizer::new(policy);
+    let out = s.sanitize(&many_html_parts(400)).expect("sanitised");
+    assert!(
+        out.report.limits_hit.iter().any(|l| l == "time_budget"),
+        "{:?}",
+        out.report.limits_hit
+    );
+    assert_single_text_plain(&out);
+}
+
+#[test]
+fn budget_with_on_limit_reject_is_rejected() {
+    let policy = Policy::from_toml_str("[limits]\non_limit = \"reject\"\n").expect("policy");
+    let s = Sanitizer::new(policy);
+    let err = s
+        .sanitize_until(&many_html_parts(5), Instant::now())
+        .expect_err("rejected");
+    assert!(matches!(err, Error::Rejected { .. }), "{err}");
+    assert!(err.to_string().contains("time"), "{err}");
+}
+
+#[test]
+fn zero_budget_is_refused() {
+    let err = Policy::from_toml_str("[limits]\ntime_budget_ms = 0\n").expect_err("refused");
+    assert!(err.to_string().contains("time_budget_ms"), "{err}");
+}
