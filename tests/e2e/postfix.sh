@@ -38,6 +38,12 @@
 #                 exactly once and sanitised
 #   filter-lmtp   the same filter over LMTP (Postfix lmtp client ->
 #                 mugai smtp --lmtp): all delivered, all sanitised
+#   filter-rcpt   two recipients, the next hop refuses one at RCPT (550 5.1.1):
+#                 only that one bounces, the other is delivered sanitised
+#   filter-bare-lf  raw client straight to mugai smtp: <LF>.<LF> smuggling a
+#                 second transaction with a spoofed sender: 550, nothing relayed
+#   filter-literal  envelope sender with an address literal (lit@[127.0.0.1])
+#                 through Postfix and mugai smtp: delivered sanitised
 # Last line: "e2e: N passed, M failed"; exit 0 iff M = 0.
 # shellcheck disable=SC2034  # E2E_RCPTS, loop counters: used by lib.sh / as timers
 set -u -o pipefail
@@ -53,7 +59,7 @@ for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
         --self-test) SELFTEST=1 ;;
-        -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done
@@ -76,7 +82,7 @@ fi
 case "$MUGAI_BIN" in /*) ;; *) MUGAI_BIN="$E2E_REPO/$MUGAI_BIN" ;; esac
 E2E_CORPUS=${E2E_CORPUS:-testdata/mails}
 case "$E2E_CORPUS" in /*) ;; *) E2E_CORPUS="$E2E_REPO/$E2E_CORPUS" ;; esac
-E2E_RCPTS="benchplain benchmilter load fault probe filter filterfault filterlmtp"
+E2E_RCPTS="benchplain benchmilter load fault probe filter filterfault filterlmtp filterrcpt refused rcptbounce filterlf filterlit"
 
 trap e2e_cleanup EXIT
 trap 'e2e_log "interrupted"; t_fail interrupted; summary; exit 130' INT TERM
@@ -95,7 +101,8 @@ command -v "$E2E_PY" >/dev/null || die setup "python3 missing"
 case "$MUGAI_BIN" in *.py) MILTER_RUN="$E2E_PY $MUGAI_BIN" ;; *) MILTER_RUN="$MUGAI_BIN" ;; esac
 
 E2E_WORK=$(mktemp -d "${E2E_TMP:-/tmp}/mugai-e2e.XXXXXX") || die setup "mktemp"
-read -r P_PLAIN P_MILTER P_QUEUED P_FILTER P_REINJECT MILTER_PORT FILTER_PORT P_FILTER_LMTP FILTER_LMTP_PORT <<<"$(e2e_free_ports 9)"
+read -r P_PLAIN P_MILTER P_QUEUED P_FILTER P_REINJECT MILTER_PORT FILTER_PORT P_FILTER_LMTP FILTER_LMTP_PORT \
+    P_FILTER_RCPT P_REINJECT_STRICT FILTER_RCPT_PORT <<<"$(e2e_free_ports 12)"
 MILTER_CMD="$MILTER_RUN milter --listen inet:127.0.0.1:$MILTER_PORT"
 MILTER_LOG=$E2E_WORK/log/milter.log
 MAILBASE=$E2E_WORK/mail/lgwan.example
@@ -383,6 +390,123 @@ filter_lmtp_scenario() {
     e2e_kill_pid "$pid" TERM
 }
 
+# Per-recipient outcome: Postfix hands a mail for filterrcpt@ and refused@ to a second
+# mugai smtp whose next hop (the strict re-injection smtpd) refuses refused@ at RCPT
+# time. mugai must answer that RCPT with the next hop's 550 and deliver to filterrcpt@:
+# Postfix then bounces refused@ alone (to the envelope sender rcptbounce@).
+filter_rcpt_scenario() {
+    local n=$1 cmd="$MILTER_RUN smtp --listen 127.0.0.1:$FILTER_RCPT_PORT --next-hop 127.0.0.1:$P_REINJECT_STRICT" pid
+    local man=$E2E_WORK/filterrcpt.manifest.jsonl bounces=$MAILBASE/rcptbounce i
+    e2e_log "filter-rcpt: $cmd"
+    # shellcheck disable=SC2086
+    NO_COLOR=1 $cmd >>"$FILTER_LOG" 2>&1 &
+    pid=$!; disown "$pid" 2>/dev/null || true; E2E_PIDS+=("$pid")
+    if ! e2e_wait_port 127.0.0.1 "$FILTER_RCPT_PORT" 20; then
+        t_fail "filter-rcpt" "mugai smtp did not listen on 127.0.0.1:$FILTER_RCPT_PORT"; return 1
+    fi
+    : >"$man"
+    if send --port "$P_FILTER_RCPT" --rcpt filterrcpt@lgwan.example --also-rcpt refused@lgwan.example \
+            --sender rcptbounce@lgwan.example --manifest "$man" --tag frcpt \
+            --generate "$n" --seed 31 --concurrency 2 \
+            >"$E2E_WORK/filterrcpt.send.json" 2>"$E2E_WORK/log/filterrcpt.send.err"; then :
+    else t_fail "filter-rcpt: send" "$(cat "$E2E_WORK/filterrcpt.send.json")"; fi
+    maildir_wait "$MAILBASE/filterrcpt" "$n" 120 || t_fail "filter-rcpt: delivery" "not all $n delivered to filterrcpt@"
+    for i in $(seq 1 300); do [ "$(maildir_count "$bounces")" -ge "$n" ] && break; sleep 0.2; done
+    if check --maildir "$MAILBASE/filterrcpt" --manifest "$man" --label filter-rcpt >"$E2E_WORK/filterrcpt.check.txt" 2>&1; then
+        t_pass "filter-rcpt: accepted recipient: $(tail -1 "$E2E_WORK/filterrcpt.check.txt")"
+    else
+        sed 's/^/    /' "$E2E_WORK/filterrcpt.check.txt" >&2; t_fail "filter-rcpt" "check_maildir failed"
+    fi
+    local nb refused_sent bounced_log sent_log wrong
+    nb=$(maildir_count "$bounces")
+    refused_sent=$(maildir_count "$MAILBASE/refused")
+    bounced_log=$(grep -c 'postfix/mugai.*to=<refused@lgwan.example>.*status=bounced.*550 5.1.1' "$E2E_WORK/log/maillog" || true)
+    sent_log=$(grep -c "postfix/mugai.*to=<filterrcpt@lgwan.example>.*:$FILTER_RCPT_PORT.*status=sent" "$E2E_WORK/log/maillog" || true)
+    # A bounce naming the accepted recipient as failed would be wrong.
+    wrong=$(grep -rl 'filterrcpt@lgwan.example.*\(550\|failed\)' "$bounces" 2>/dev/null | wc -l)
+    e2e_log "filter-rcpt: $n mails to 2 recipients: filterrcpt@ got $(maildir_count "$MAILBASE/filterrcpt"), refused@ got $refused_sent, $nb bounce(s) to the sender; maillog: $bounced_log bounced (550 5.1.1), $sent_log sent"
+    if [ "$nb" = "$n" ] && [ "$refused_sent" = 0 ] && [ "${bounced_log:-0}" = "$n" ] && [ "${sent_log:-0}" = "$n" ] && [ "$wrong" = 0 ] \
+            && grep -rlq 'refused@lgwan.example' "$bounces"; then
+        t_pass "filter-rcpt: next hop refused 1 of 2 recipients: $n bounce(s) for refused@ only (550 5.1.1), $n delivered sanitised to filterrcpt@"
+    else
+        t_fail "filter-rcpt" "bounces=$nb (want $n) refused-delivered=$refused_sent bounced-log=$bounced_log sent-log=$sent_log wrong-bounces=$wrong"
+    fi
+    e2e_kill_pid "$pid" TERM
+}
+
+# SMTP smuggling, straight to mugai smtp (Postfix's smtp client always sends CRLF, so a
+# raw client plays the attacker): <LF>.<LF> must not end the data; the message holding
+# a second transaction with a spoofed sender is refused and nothing of it is relayed.
+filter_bare_lf_scenario() {
+    local out
+    out=$("$E2E_PY" - "$FILTER_PORT" <<'PYEOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+f = s.makefile("rb")
+def reply():
+    lines = []
+    while True:
+        l = f.readline().decode("ascii", "replace")
+        lines.append(l.strip())
+        if len(l) < 4 or l[3] != "-":
+            return " | ".join(lines)
+def cmd(c):
+    s.sendall(c.encode() + b"
+")
+    return reply()
+out = [reply(), cmd("EHLO attacker.e2e.test"), cmd("MAIL FROM:<sender@lgwan.example>"),
+       cmd("RCPT TO:<filterlf@lgwan.example>"), cmd("DATA")]
+s.sendall(b"Subject: first
+
+hello
+.
+MAIL FROM:<ceo@city.lg.jp>
+"
+          b"RCPT TO:<filterlf@lgwan.example>
+DATA
+Subject: smuggled
+
+"
+          b"SMUGGLED-TRANSFER-ORDER-4711
+.
+QUIT
+")
+out.append(reply())
+out.append(reply())
+print("
+".join(out))
+PYEOF
+)
+    e2e_log "filter-bare-lf: replies: $(echo "$out" | tail -2 | tr '\n' ' ')"
+    sleep 3
+    local got
+    got=$(maildir_count "$MAILBASE/filterlf")
+    if echo "$out" | tail -2 | head -1 | grep -q '^550 5.5.2.*bare <LF>' && echo "$out" | tail -1 | grep -q '^221' && [ "$got" = 0 ]; then
+        t_pass "filter-bare-lf: <LF>.<LF> did not end the data; 550 5.5.2 bare <LF>, the smuggled mail (spoofed sender) not relayed (0 delivered)"
+    else
+        t_fail "filter-bare-lf" "replies: $(echo "$out" | tr '\n' ' '); delivered to filterlf@: $got"
+    fi
+}
+
+# An envelope sender with an address literal (RFC 5321 4.1.3) through Postfix and mugai.
+filter_literal_scenario() {
+    local man=$E2E_WORK/filterlit.manifest.jsonl md=$MAILBASE/filterlit
+    : >"$man"
+    send --port "$P_FILTER" --rcpt filterlit@lgwan.example --sender 'lit@[127.0.0.1]' \
+        --manifest "$man" --tag flit --generate 3 --seed 37 \
+        >"$E2E_WORK/filterlit.send.json" 2>"$E2E_WORK/log/filterlit.send.err" \
+        || t_fail "filter-literal: send" "$(cat "$E2E_WORK/filterlit.send.json")"
+    maildir_wait "$md" 3 60 || t_fail "filter-literal: delivery" "not all 3 delivered"
+    local rp
+    rp=$(grep -rl '^Return-Path: <lit@\[127.0.0.1\]>' "$md" 2>/dev/null | wc -l)
+    if check --maildir "$md" --manifest "$man" --label filter-literal >"$E2E_WORK/filterlit.check.txt" 2>&1 && [ "$rp" = 3 ]; then
+        t_pass "filter-literal: MAIL FROM:<lit@[127.0.0.1]> through mugai smtp: 3 delivered sanitised, Return-Path kept ($(tail -1 "$E2E_WORK/filterlit.check.txt"))"
+    else
+        sed 's/^/    /' "$E2E_WORK/filterlit.check.txt" >&2
+        t_fail "filter-literal" "Return-Path with the literal in $rp of 3; $(grep -c 'lit@' "$E2E_WORK/log/maillog") maillog lines"
+    fi
+}
+
 if [ "$FILTER_CMD" != skip ]; then
     if filter_start "$P_REINJECT"; then
         t_pass "content filter listening on 127.0.0.1:$FILTER_PORT, next hop 127.0.0.1:$P_REINJECT"
@@ -395,7 +519,12 @@ if [ "$FILTER_CMD" != skip ]; then
             e2e_log "filter-fault, filter-lmtp: skipped with --self-test"
         else
             filter_fault_scenario
-            [ -z "${E2E_FILTER_CMD:-}" ] && filter_lmtp_scenario
+            if [ -z "${E2E_FILTER_CMD:-}" ]; then
+                filter_lmtp_scenario
+                filter_rcpt_scenario "${E2E_N_FILTER_RCPT:-5}"
+                filter_bare_lf_scenario
+                filter_literal_scenario
+            fi
         fi
     else
         t_fail "filter" "content filter did not listen on 127.0.0.1:$FILTER_PORT"
