@@ -451,30 +451,16 @@ def reply():
         if len(l) < 4 or l[3] != "-":
             return " | ".join(lines)
 def cmd(c):
-    s.sendall(c.encode() + b"
-")
+    s.sendall(c.encode() + b"\r\n")
     return reply()
 out = [reply(), cmd("EHLO attacker.e2e.test"), cmd("MAIL FROM:<sender@lgwan.example>"),
        cmd("RCPT TO:<filterlf@lgwan.example>"), cmd("DATA")]
-s.sendall(b"Subject: first
-
-hello
-.
-MAIL FROM:<ceo@city.lg.jp>
-"
-          b"RCPT TO:<filterlf@lgwan.example>
-DATA
-Subject: smuggled
-
-"
-          b"SMUGGLED-TRANSFER-ORDER-4711
-.
-QUIT
-")
+s.sendall(b"Subject: first\r\n\r\nhello\n.\nMAIL FROM:<ceo@city.lg.jp>\r\n"
+          b"RCPT TO:<filterlf@lgwan.example>\r\nDATA\r\nSubject: smuggled\r\n\r\n"
+          b"SMUGGLED-TRANSFER-ORDER-4711\r\n.\r\nQUIT\r\n")
 out.append(reply())
 out.append(reply())
-print("
-".join(out))
+print("\n".join(out))
 PYEOF
 )
     e2e_log "filter-bare-lf: replies: $(echo "$out" | tail -2 | tr '\n' ' ')"
