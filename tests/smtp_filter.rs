@@ -891,3 +891,65 @@ async fn address_literals_and_postmaster_are_accepted() {
     assert!(r.starts_with("503") || r.starts_with("553"), "{r}");
     f.stop().await;
 }
+
+/// A stand-in for the core facing a hostile mail (`SLOW-MAIL` in it): on its own it would
+/// work for a minute, but with a deadline it stops there, as the core's time budget does.
+struct SlowUntilDeadline(Sanitizer);
+
+impl Engine for SlowUntilDeadline {
+    fn sanitize(&self, input: &[u8]) -> mugai::Result<Outcome> {
+        self.sanitize_until(input, std::time::Instant::now() + Duration::from_secs(60))
+    }
+
+    fn sanitize_until(
+        &self,
+        input: &[u8],
+        deadline: std::time::Instant,
+    ) -> mugai::Result<Outcome> {
+        if !text(input).contains("SLOW-MAIL") {
+            return self.0.sanitize(input);
+        }
+        while std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Err(mugai::Error::Internal("time budget exhausted".into()))
+    }
+}
+
+/// `--max-concurrent 1 --timeout 3`: 8 slow mails are answered 451 at their time-out and
+/// their work stops with it, so the 100 good mails after them are all relayed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_mails_past_their_time_out_do_not_starve_the_next_ones() {
+    let hop = NextHop::start().await;
+    let p = policy();
+    let engine = Arc::new(SlowUntilDeadline(Sanitizer::new(p.clone())));
+    let f = filter_with(p, engine, hop.port, |c| {
+        c.max_concurrent = 1;
+        c.sanitize_timeout = Duration::from_secs(3);
+    })
+    .await;
+    let port = f.port;
+    let send = move |body: String| async move {
+        let (mut c, _) = Client::connect(port).await;
+        c.mail("a@b.example", &["c@lgwan.example"], body.as_bytes())
+            .await
+    };
+    let slow: Vec<_> = (0..8)
+        .map(|i| tokio::spawn(send(format!("Subject: slow {i}\r\n\r\nSLOW-MAIL\r\n"))))
+        .collect();
+    for h in slow {
+        let r = h.await.unwrap();
+        assert!(r.starts_with("451"), "{r}");
+    }
+    for round in 0..10 {
+        let batch: Vec<_> = (0..10)
+            .map(|i| tokio::spawn(send(format!("Subject: good {round}-{i}\r\n\r\nhello\r\n"))))
+            .collect();
+        for h in batch {
+            let r = h.await.unwrap();
+            assert!(r.starts_with("250"), "good mail after the slow ones: {r}");
+        }
+    }
+    assert_eq!(hop.received().len(), 100);
+    f.stop().await;
+}
