@@ -10,7 +10,8 @@
 //! sanitised message to the recipients the next hop accepted, and only then answers `250`
 //! (one reply per accepted recipient in LMTP).
 //!
-//! Only `<CR><LF>.<CR><LF>` ends the data; a message with a bare `<LF>` is rejected with
+//! Only `<CR><LF>.<CR><LF>` ends the data; a command ending in a bare `<LF>` is answered
+//! `500 5.5.2`, and a message with a bare `<LF>` is rejected with
 //! `550 5.5.2` (as Postfix's `smtpd_forbid_bare_newline = reject`), so nothing smuggled
 //! after a `<LF>.<LF>` is ever relayed as a message of its own. Anything short of a `250` from the next hop is a
 //! `451` (Postfix keeps the mail and retries) or the next hop's own 5xx: a mail is never

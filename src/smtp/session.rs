@@ -573,6 +573,15 @@ impl Session {
             // The connection never does this; answer as a protocol error anyway.
             return Action::Close(Reply::new(421, "4.5.0", "Command out of sequence"));
         }
+        if line.ends_with(b"\n") && !line.ends_with(b"\r\n") {
+            // As Postfix with `smtpd_forbid_bare_newline = reject`: commands too must end
+            // with <CR><LF>.
+            return self.error(Reply::new(
+                500,
+                "5.5.2",
+                "Command rejected: bare <LF> received",
+            ));
+        }
         let word_end = line
             .iter()
             .position(|b| b.is_ascii_whitespace())
@@ -988,6 +997,15 @@ mod tests {
         let mut r = DataReader::new(100);
         assert!(r.feed(b"a\r\nb\r\n.\r\n").done);
         assert!(!r.bare_lf());
+    }
+
+    #[test]
+    fn bare_lf_command_is_rejected() {
+        let mut s = Session::new(SessionConfig::default());
+        assert_eq!(code(&s.command(b"EHLO x\n")), 500);
+        assert_eq!(run(&mut s, "EHLO x"), 250);
+        assert_eq!(code(&s.command(b"MAIL FROM:<a@b.example>\n")), 500);
+        assert!(!s.in_transaction());
     }
 
     #[test]
