@@ -44,6 +44,9 @@
 #                 second transaction with a spoofed sender: 550, nothing relayed
 #   filter-literal  envelope sender with an address literal (lit@[127.0.0.1])
 #                 through Postfix and mugai smtp: delivered sanitised
+#   starvation    (opt-in, E2E_STARVATION=1) milter --max-concurrent 1
+#                 --timeout 5: 8 slow mails answered 4xx, then 100 good ones
+#                 all accepted and delivered sanitised
 # Last line: "e2e: N passed, M failed"; exit 0 iff M = 0.
 # shellcheck disable=SC2034  # E2E_RCPTS, loop counters: used by lib.sh / as timers
 set -u -o pipefail
@@ -59,7 +62,7 @@ for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
         --self-test) SELFTEST=1 ;;
-        -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,51p' "$0"; exit 0 ;;
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done
@@ -82,7 +85,7 @@ fi
 case "$MUGAI_BIN" in /*) ;; *) MUGAI_BIN="$E2E_REPO/$MUGAI_BIN" ;; esac
 E2E_CORPUS=${E2E_CORPUS:-testdata/mails}
 case "$E2E_CORPUS" in /*) ;; *) E2E_CORPUS="$E2E_REPO/$E2E_CORPUS" ;; esac
-E2E_RCPTS="benchplain benchmilter load fault probe filter filterfault filterlmtp filterrcpt refused rcptbounce filterlf filterlit"
+E2E_RCPTS="benchplain benchmilter load fault probe filter filterfault filterlmtp filterrcpt refused rcptbounce filterlf filterlit starve starveslow"
 
 trap e2e_cleanup EXIT
 trap 'e2e_log "interrupted"; t_fail interrupted; summary; exit 130' INT TERM
@@ -290,6 +293,76 @@ fault_scenario() {
     [ "$(maildir_count "$MAILBASE/probe")" = 0 ] || t_fail "fault: the probe mail was delivered although the milter was down"
 }
 fault_scenario
+
+# --- milter starvation: slow mails past their time-out must not block the next ones -----
+# The milter restarted with --max-concurrent 1 --timeout 5; 8 mails whose sanitising
+# takes minutes without a time budget (HTML of `<div/>` repeated, 0.6 MB, E2E_STARVE_UNIT)
+# are sent at once: each must be answered 4xx at its time-out, and the work must stop
+# there (the deadline is passed into the sanitiser), so that the 100 good mails sent
+# after them are all accepted (no 4xx) and delivered sanitised. Opt-in (E2E_STARVATION=1)
+# until the core's time budget covers that HTML family.
+starvation_scenario() {
+    local man=$E2E_WORK/starve.manifest.jsonl md=$MAILBASE/starve out
+    milter_stop TERM
+    local saved=$MILTER_CMD
+    MILTER_CMD="$saved --max-concurrent 1 --timeout 5"
+    milter_start "$MILTER_LOG" || { t_fail "starvation: milter start"; MILTER_CMD=$saved; return 1; }
+    out=$("$E2E_PY" - "$P_MILTER" "${E2E_STARVE_UNIT:-<div/>}" <<'EOF'
+import smtplib, sys, threading, time
+port, unit = int(sys.argv[1]), sys.argv[2]
+html = unit * (600_000 // len(unit))
+body = "\r\n".join(html[i:i + 900] for i in range(0, len(html), 900))
+codes = []
+def one(i):
+    msg = ("From: a@internet.example\r\nTo: starveslow@lgwan.example\r\nSubject: slow %d\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/html; charset=us-ascii\r\n\r\n%s\r\n" % (i, body))
+    try:
+        s = smtplib.SMTP("127.0.0.1", port, timeout=300)
+        s.sendmail("sender@lgwan.example", ["starveslow@lgwan.example"], msg.encode())
+        codes.append("250")
+        s.quit()
+    except smtplib.SMTPResponseException as e:
+        codes.append(str(e.smtp_code))
+    except Exception as e:
+        codes.append("err:%r" % e)
+t0 = time.time()
+ts = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+for t in ts: t.start()
+for t in ts: t.join()
+print("%s %.1f" % (",".join(sorted(codes)), time.time() - t0))
+EOF
+)
+    e2e_log "starvation: 8 slow mails answered: $out"
+    case "$out" in
+        4[0-9][0-9],*) t_pass "starvation: 8 slow mails answered 4xx at the 5 s time-out ($out)" ;;
+        *) t_fail "starvation: slow mails" "want 4xx for all 8, got $out" ;;
+    esac
+    : >"$man"
+    send --port "$P_MILTER" --rcpt starve@lgwan.example --manifest "$man" --tag starve \
+        --generate 100 --seed 41 --concurrency 4 \
+        >"$E2E_WORK/starve.send.json" 2>"$E2E_WORK/log/starve.send.err" || true
+    e2e_log "starvation: good mails: $(cat "$E2E_WORK/starve.send.json")"
+    if grep -q '"accepted": 100,' "$E2E_WORK/starve.send.json" && grep -q '"tempfail_answers": 0,' "$E2E_WORK/starve.send.json"; then
+        t_pass "starvation: all 100 good mails after the slow ones accepted, none answered 4xx"
+    else
+        t_fail "starvation: good mails after the slow ones" "$(cat "$E2E_WORK/starve.send.json")"
+    fi
+    maildir_wait "$md" 100 120 || true
+    if check --maildir "$md" --manifest "$man" --label starvation >"$E2E_WORK/starve.check.txt" 2>&1; then
+        t_pass "starvation: $(tail -1 "$E2E_WORK/starve.check.txt")"
+    else
+        sed 's/^/    /' "$E2E_WORK/starve.check.txt" >&2; t_fail "starvation" "check_maildir failed"
+    fi
+    [ "$(maildir_count "$MAILBASE/starveslow")" = 0 ] || t_fail "starvation" "a slow mail was delivered although answered 4xx"
+    milter_stop TERM
+    MILTER_CMD=$saved
+    milter_start "$MILTER_LOG" || t_fail "starvation: milter restart"
+}
+if [ "${E2E_STARVATION:-0}" = 1 ] && [ "$SELFTEST" = 0 ]; then
+    starvation_scenario
+else
+    e2e_log "starvation: SKIP (opt-in: E2E_STARVATION=1)"
+fi
 
 # --- filter mode: after-queue content filter ------------------------------------------
 # `mugai smtp` behind content_filter=mugai:[127.0.0.1]:FILTER, re-injecting into the
