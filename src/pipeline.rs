@@ -256,14 +256,9 @@ fn sanitized_header(report: &Report, policy_name: &str) -> String {
     let mut items: Vec<String> = Vec::new();
     for a in &report.actions {
         items.push(match a {
-            Action::AttachmentsRemoved => format!(
-                "attachments-removed={}",
-                report
-                    .removed
-                    .iter()
-                    .filter(|r| r.reason != RemovalReason::Smuggled)
-                    .count()
-            ),
+            Action::AttachmentsRemoved => {
+                format!("attachments-removed={}", report.removed_parts_count())
+            }
             Action::LinksDefanged => "links=defanged".into(),
             Action::LinksRemoved => "links=removed".into(),
             other => other.token().into(),
@@ -726,6 +721,14 @@ impl Walker<'_> {
         data: &[u8],
         reason: RemovalReason,
     ) {
+        if reason != RemovalReason::Smuggled {
+            self.report.act(Action::AttachmentsRemoved);
+        }
+        if !self.report.can_list() {
+            // Past the listing cap only the count is kept: no hashing, no sniffing.
+            self.report.count_unlisted(reason);
+            return;
+        }
         let detected = sniff::detect(data);
         let declared_mime = declared_type.split(' ').next().unwrap_or("").to_owned();
         let mismatch = sniff::mismatch(detected, &declared_mime, name.as_deref());
@@ -758,10 +761,7 @@ impl Walker<'_> {
                 item.declared_type
             ));
         }
-        if reason != RemovalReason::Smuggled {
-            self.report.act(Action::AttachmentsRemoved);
-        }
-        self.report.removed.push(item);
+        self.report.push_removed(item);
     }
 }
 

@@ -9,6 +9,8 @@
 //! body; an unclosed multipart ends at the end of the input. Depth and part-count limits cut
 //! the tree: what lies beyond becomes a single part marked [`Part::limited`].
 
+use std::collections::HashMap;
+
 use memchr::memmem;
 
 use crate::budget::{Deadline, TIME_BUDGET};
@@ -215,9 +217,10 @@ impl<'a> MimeTree<'a> {
             );
             self.warn(w);
         }
-        let (boundary, pieces, closed) = match best_split(body, &candidates) {
+        let (boundary, pieces, closed) = match best_split(body, &candidates, scope.deadline) {
             Some(found) => found,
-            None => match guess_boundary(body).and_then(|b| best_split(body, &[b])) {
+            None => match guess_boundary(body).and_then(|b| best_split(body, &[b], scope.deadline))
+            {
                 Some(found) => {
                     self.warn(format!(
                         "part {}: multipart without a usable boundary; boundary guessed",
@@ -295,12 +298,20 @@ impl<'a> MimeTree<'a> {
     }
 }
 
-/// Splits `body` with each candidate boundary and keeps the split with the most parts.
-fn best_split<'a>(body: &'a [u8], candidates: &[String]) -> Option<(String, Vec<&'a [u8]>, bool)> {
+/// Splits `body` with each candidate boundary and keeps the split with the most parts
+/// (trying no more candidates once `deadline` has passed).
+fn best_split<'a>(
+    body: &'a [u8],
+    candidates: &[String],
+    deadline: Deadline,
+) -> Option<(String, Vec<&'a [u8]>, bool)> {
     let mut best: Option<(String, Vec<&'a [u8]>, bool)> = None;
-    for b in candidates {
-        if b.len() > 200 {
+    for (i, b) in candidates.iter().enumerate() {
+        if b.len() > 200 || candidates[..i].contains(b) {
             continue;
+        }
+        if best.is_some() && deadline.passed() {
+            break;
         }
         if let Some((pieces, closed)) = split(body, b.as_bytes())
             && best.as_ref().is_none_or(|(_, p, _)| pieces.len() > p.len())
@@ -361,25 +372,35 @@ pub fn split<'a>(body: &'a [u8], boundary: &[u8]) -> Option<(Vec<&'a [u8]>, bool
     Some((pieces, false))
 }
 
-/// Guesses a boundary from the body: the first line starting with `--` whose token (without
-/// trailing `--`) starts at least two lines.
+/// Guesses a boundary from the body: the first token of a line starting with `--` (among
+/// the first 200 lines) that at least two delimiter lines (`--token`, `--token--`) carry.
+/// One pass over the body counts every candidate at once.
 fn guess_boundary(body: &[u8]) -> Option<String> {
-    for line in super::lines::lines(body).take(200) {
-        if let Some(token) = line.strip_prefix(b"--") {
-            let token = token.trim_ascii_end();
-            if token.len() < 2 || token.len() > 200 || token.contains(&b' ') {
-                continue;
-            }
-            let mut needle = b"\n--".to_vec();
-            needle.extend_from_slice(token);
-            let count =
-                memmem::find_iter(body, &needle).count() + usize::from(body.starts_with(line));
-            if count >= 2 {
-                return std::str::from_utf8(token).ok().map(str::to_owned);
-            }
+    let candidates: Vec<&[u8]> = super::lines::lines(body)
+        .take(200)
+        .filter_map(|line| line.strip_prefix(b"--"))
+        .map(<[u8]>::trim_ascii_end)
+        .filter(|t| t.len() >= 2 && t.len() <= 200 && !t.contains(&b' '))
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let mut counts: HashMap<&[u8], usize> = candidates.iter().map(|c| (*c, 0)).collect();
+    for line in super::lines::lines(body) {
+        let Some(token) = line.strip_prefix(b"--").map(<[u8]>::trim_ascii_end) else {
+            continue;
+        };
+        if let Some(n) = counts.get_mut(token) {
+            *n += 1;
+        }
+        if let Some(n) = token.strip_suffix(b"--").and_then(|t| counts.get_mut(t)) {
+            *n += 1;
         }
     }
-    None
+    candidates
+        .into_iter()
+        .find(|c| counts.get(c).is_some_and(|&n| n >= 2))
+        .and_then(|t| std::str::from_utf8(t).ok().map(str::to_owned))
 }
 
 #[cfg(test)]

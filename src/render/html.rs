@@ -2,8 +2,9 @@
 //!
 //! html2text does the real work (tables, lists, CSS `display:none`, images as alt text), but
 //! it is slow on large input and quadratic in nesting depth. Before calling it the HTML is
-//! measured: larger than [`HtmlPolicy::max_bytes`] or nested deeper than
-//! [`HtmlPolicy::max_depth`] (a linear tag scan) goes to [`fallback_text`], a linear
+//! measured: larger than [`HtmlPolicy::max_bytes`], nested deeper than
+//! [`HtmlPolicy::max_depth`] or otherwise costly in shape (see [`html_guard`], a linear
+//! scan) goes to [`fallback_text`], a linear
 //! tokenizer-level extraction. A converter error (e.g. `TooNarrow`) or panic also falls back.
 //!
 //! Links are rendered from html2text's rich annotations: the link text stays in place with a
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 use html2text::render::RichAnnotation;
 
+use super::html_guard;
 use super::links::{self, LinkKind};
 use crate::budget::Deadline;
 use crate::policy::{HtmlPolicy, Language, LinkPolicy};
@@ -81,14 +83,8 @@ pub fn to_text_until(
         out.time_budget = true;
         return out;
     }
-    let depth = nesting_depth(html.as_bytes());
-    if depth > guard.max_depth {
-        return fallback(
-            html,
-            link_policy,
-            format!("HTML nested {depth} deep"),
-            deadline,
-        );
+    if let Some(reason) = html_guard::check(html.as_bytes(), guard.max_depth) {
+        return fallback(html, link_policy, reason, deadline);
     }
     let converted = std::panic::catch_unwind(|| {
         html2text::config::rich()
@@ -272,67 +268,6 @@ fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
-const VOID: &[&[u8]] = &[
-    b"area",
-    b"base",
-    b"br",
-    b"col",
-    b"embed",
-    b"hr",
-    b"img",
-    b"input",
-    b"link",
-    b"meta",
-    b"param",
-    b"source",
-    b"track",
-    b"wbr",
-    b"p",
-    b"li",
-    b"td",
-    b"th",
-    b"tr",
-    b"option",
-    b"dt",
-    b"dd",
-    b"!doctype",
-];
-
-/// The deepest element nesting of `html`, from a linear scan of tags (elements that are
-/// usually left unclosed or are void do not count).
-pub fn nesting_depth(html: &[u8]) -> usize {
-    let mut depth = 0usize;
-    let mut max = 0usize;
-    let mut pos = 0;
-    while let Some(i) = memchr::memchr(b'<', &html[pos..]) {
-        let at = pos + i + 1;
-        pos = at;
-        let closing = html.get(at) == Some(&b'/');
-        let name_start = at + usize::from(closing);
-        let name_len = html[name_start..]
-            .iter()
-            .take(16)
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'!')
-            .count();
-        if name_len == 0 {
-            continue;
-        }
-        let name = &html[name_start..name_start + name_len];
-        if name.starts_with(b"!") || VOID.iter().any(|v| v.eq_ignore_ascii_case(name)) {
-            continue;
-        }
-        let tag_end = memchr::memchr(b'>', &html[name_start..]).map(|e| name_start + e);
-        let self_closing = tag_end.is_some_and(|e| e > 0 && html[e - 1] == b'/');
-        if closing {
-            depth = depth.saturating_sub(1);
-        } else if !self_closing {
-            depth += 1;
-            max = max.max(depth);
-        }
-    }
-    max
-}
-
 /// Linear-time text extraction from any HTML: tags dropped, `script`/`style`/`head`/
 /// `title`/comments skipped with their content, block elements become line breaks, common
 /// entities decoded, link targets appended under the link policy. Returns the text and the
@@ -487,7 +422,13 @@ pub fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest[1..].find(';').map(|e| e + 1).filter(|&e| e <= 10);
+        // An entity is at most 10 bytes long: look no further for its ';', so that text
+        // full of '&' without ';' costs one pass.
+        let end = rest.as_bytes()[1..]
+            .iter()
+            .take(10)
+            .position(|&b| b == b';')
+            .map(|e| e + 1);
         let Some(end) = end else {
             out.push('&');
             rest = &rest[1..];

@@ -3,6 +3,7 @@
 //! was done and removed).
 
 pub mod html;
+pub mod html_guard;
 pub mod links;
 pub mod notice;
 pub mod text;
