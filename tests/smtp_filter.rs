@@ -901,11 +901,7 @@ impl Engine for SlowUntilDeadline {
         self.sanitize_until(input, std::time::Instant::now() + Duration::from_secs(60))
     }
 
-    fn sanitize_until(
-        &self,
-        input: &[u8],
-        deadline: std::time::Instant,
-    ) -> mugai::Result<Outcome> {
+    fn sanitize_until(&self, input: &[u8], deadline: std::time::Instant) -> mugai::Result<Outcome> {
         if !text(input).contains("SLOW-MAIL") {
             return self.0.sanitize(input);
         }
