@@ -44,7 +44,7 @@
 #                 second transaction with a spoofed sender: 550, nothing relayed
 #   filter-literal  envelope sender with an address literal (lit@[127.0.0.1])
 #                 through Postfix and mugai smtp: delivered sanitised
-#   starvation    (opt-in, E2E_STARVATION=1) milter --max-concurrent 1
+#   starvation    (E2E_STARVATION=0 skips) milter --max-concurrent 1
 #                 --timeout 5: 8 slow mails answered 4xx, then 100 good ones
 #                 all accepted and delivered sanitised
 # Last line: "e2e: N passed, M failed"; exit 0 iff M = 0.
@@ -300,8 +300,9 @@ fault_scenario
 # E2E_STARVE_KB, default 1500) are sent at once: each must be answered (4xx at its
 # time-out, or 250), and the work must stop at the deadline passed into the sanitiser,
 # so that the 100 good mails sent after them are all accepted (no 4xx) and delivered
-# sanitised. Opt-in (E2E_STARVATION=1): it passes only when the core stops (or is fast
-# on) the family used.
+# sanitised. uu-noend is not yet stopped by the core's budget (19 s for 1.5 MB): the
+# front end then gives the overdue work's slot to the next message. E2E_STARVATION=0
+# skips it.
 starvation_scenario() {
     local man=$E2E_WORK/starve.manifest.jsonl md=$MAILBASE/starve out
     milter_stop TERM
@@ -366,10 +367,10 @@ EOF
     MILTER_CMD=$saved
     milter_start "$MILTER_LOG" || t_fail "starvation: milter restart"
 }
-if [ "${E2E_STARVATION:-0}" = 1 ] && [ "$SELFTEST" = 0 ]; then
+if [ "${E2E_STARVATION:-1}" = 1 ] && [ "$SELFTEST" = 0 ]; then
     starvation_scenario
 else
-    e2e_log "starvation: SKIP (opt-in: E2E_STARVATION=1)"
+    e2e_log "starvation: SKIP (E2E_STARVATION=0 or --self-test)"
 fi
 
 # --- filter mode: after-queue content filter ------------------------------------------
