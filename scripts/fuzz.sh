@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-60}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sanitize structure html milter_codec mbox)
+[ ${#targets[@]} -gt 0 ] || targets=(sanitize structure html milter_codec mbox bombs)
 
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 
@@ -43,6 +43,11 @@ seed = b"".join([
 open(sys.argv[1], "wb").write(seed)
 PY
             ;;
+        bombs)
+            # One seed per family: family byte, repeat count 1000, mutation mode 0.
+            for i in 0 1 2 3 4 5 6 7 8; do
+                printf "\\x$(printf %02x "$i")\\xe8\\x03\\x00" > "fuzz/corpus/$t/seed-$i"
+            done ;;
         *)
             cp -n testdata/mails/*.eml testdata/regressions/*.eml "fuzz/corpus/$t/" 2>/dev/null || true ;;
     esac

@@ -4,7 +4,8 @@
 //! answer. With `--log-format json` each event is one JSON object per line, which is what
 //! audits and self-inspections (監査・自己点検) read. Fields: `front_end`, `queue_id`,
 //! `client`, `sender`, `recipients`, `message_id`, `result`, `detail`, `actions`, `removed`
-//! (a JSON array: name, detected type, size, SHA-256, reason), `removed_count`,
+//! (a JSON array: name, detected type, size, SHA-256, reason; at most [`MAX_ITEMS`]),
+//! `removed_count` (all removed items), `removed_more` (those not in `removed`),
 //! `quarantine_id`, `original_sha256`, `bytes_in`, `bytes_out`, `duration_ms`.
 
 use std::time::Duration;
@@ -12,6 +13,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::report::Report;
+
+/// Most removed items written one by one in an audit line; the rest are only counted
+/// (`removed_more`), so that one line stays bounded whatever the message.
+pub const MAX_ITEMS: usize = 100;
 
 /// The `tracing` target of audit events.
 pub const TARGET: &str = "mugai::audit";
@@ -73,6 +78,7 @@ pub fn record(r: &AuditRecord<'_>) {
         .map(|rep| {
             rep.removed
                 .iter()
+                .take(MAX_ITEMS)
                 .map(|i| AuditItem {
                     name: i.name.as_deref(),
                     detected_type: &i.detected_type,
@@ -85,6 +91,8 @@ pub fn record(r: &AuditRecord<'_>) {
         })
         .unwrap_or_default();
     let removed = serde_json::to_string(&items).unwrap_or_else(|_| "[]".into());
+    let removed_count = r.report.map_or(0, Report::removed_count);
+    let removed_more = removed_count.saturating_sub(items.len());
     let recipients = r.recipients.join(",");
     let message_id = r
         .message_id
@@ -110,7 +118,8 @@ pub fn record(r: &AuditRecord<'_>) {
                 result = r.result,
                 detail = r.detail,
                 actions = %actions,
-                removed_count = items.len(),
+                removed_count = removed_count,
+                removed_more = removed_more,
                 removed = %removed,
                 quarantine_id = r.quarantine_id.unwrap_or(""),
                 original_sha256 = original_sha256,

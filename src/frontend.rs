@@ -6,7 +6,16 @@
 //! - [`Sanitizing`]: sanitises one finished message off the reactor, in `spawn_blocking`,
 //!   at most `max_concurrent` at once (a semaphore, so a burst of mail waits instead of
 //!   exhausting memory or threads), within a time limit, and stores the original in the
-//!   quarantine when the policy has one. **Fail closed**: an error, a panic, a time-out or a
+//!   quarantine when the policy has one. The time limit is passed into the engine as a
+//!   deadline ([`Engine::sanitize_until`]), a little before the front end's own, so that
+//!   the work itself stops: a message over its budget ends as the engine decides (a
+//!   "limit reached" notice, or a refusal) and its slot is free again at once, so one
+//!   slow message never starves the messages behind it. Should an engine not stop (a
+//!   loop that does not look at the deadline), the message still gives up its slot at
+//!   its time-out: the work is counted as *overdue* instead, and at most `max_concurrent`
+//!   overdue works run besides the normal ones (past that, an overdue work keeps its
+//!   slot), so CPU use stays bounded at twice the limit. A message whose deadline has
+//!   passed while it waited for a slot is not started. **Fail closed**: an error, a panic, a time-out or a
 //!   quarantine write that fails is a [`Verdict::Failed`], which every front end answers
 //!   with a temporary failure so that the MTA keeps the mail and retries.
 //! - [`Job`]: the message and the envelope facts the quarantine metadata needs.
@@ -33,11 +42,25 @@ use crate::sanitize::Sanitizer;
 pub trait Engine: Send + Sync + 'static {
     /// Sanitises one message.
     fn sanitize(&self, message: &[u8]) -> Result<Outcome>;
+
+    /// Sanitises one message, stopping the work by `deadline`. The front ends call this
+    /// one. The default ignores the deadline (an engine that cannot stop: its slot is
+    /// then held until it ends).
+    fn sanitize_until(&self, message: &[u8], deadline: std::time::Instant) -> Result<Outcome> {
+        let _ = deadline;
+        self.sanitize(message)
+    }
 }
 
 impl Engine for Sanitizer {
     fn sanitize(&self, message: &[u8]) -> Result<Outcome> {
         Sanitizer::sanitize(self, message)
+    }
+
+    /// The core's time budget: work stops at `deadline` or at the policy's
+    /// `limits.time_budget_ms`, whichever comes first.
+    fn sanitize_until(&self, message: &[u8], deadline: std::time::Instant) -> Result<Outcome> {
+        Sanitizer::sanitize_until(self, message, deadline)
     }
 }
 
@@ -95,6 +118,8 @@ pub struct Sanitizing {
     engine: Arc<dyn Engine>,
     quarantine: Option<Quarantine>,
     permits: Arc<Semaphore>,
+    /// Places for works past their time-out that have given their slot up.
+    overdue: Arc<Semaphore>,
     max_concurrent: usize,
     timeout: Duration,
 }
@@ -147,6 +172,7 @@ impl Sanitizing {
             engine,
             quarantine,
             permits: Arc::new(Semaphore::new(max_concurrent)),
+            overdue: Arc::new(Semaphore::new(max_concurrent)),
             max_concurrent,
             timeout,
         }
@@ -185,11 +211,21 @@ impl Sanitizing {
             },
             engine: self.engine.clone(),
             quarantine: self.quarantine.clone(),
+            overdue: self.overdue.clone(),
             started,
             deadline: tokio::time::Instant::from_std(started + self.timeout),
+            budget: engine_deadline(started, self.timeout),
             timeout: self.timeout,
         }
     }
+}
+
+/// The deadline given to the engine: the front end's, less a tenth of the time-out
+/// (between 50 ms and 2 s), so that a result made at the engine's deadline (a "limit
+/// reached" notice) still arrives before the front end gives up.
+fn engine_deadline(started: Instant, timeout: Duration) -> Instant {
+    let margin = (timeout / 10).clamp(Duration::from_millis(50), Duration::from_secs(2));
+    started + timeout.saturating_sub(margin)
 }
 
 type PermitFuture = std::pin::Pin<
@@ -208,8 +244,19 @@ enum Stage {
         job: Option<Job>,
         permit: PermitFuture,
     },
-    Running(tokio::task::JoinHandle<(Verdict, Option<String>)>),
+    Running(
+        tokio::task::JoinHandle<(Verdict, Option<String>)>,
+        Arc<std::sync::Mutex<Slot>>,
+    ),
     Over,
+}
+
+/// What a running work holds: its slot, or (past its time-out) an overdue place. Shared
+/// by the blocking task and its [`InFlight`]; released when the task ends.
+#[derive(Debug)]
+struct Slot {
+    slot: Option<tokio::sync::OwnedSemaphorePermit>,
+    overdue: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// A message being sanitised (see [`Sanitizing::start`]).
@@ -217,8 +264,11 @@ pub struct InFlight {
     stage: Stage,
     engine: Arc<dyn Engine>,
     quarantine: Option<Quarantine>,
+    overdue: Arc<Semaphore>,
     started: Instant,
     deadline: tokio::time::Instant,
+    /// The deadline given to the engine (see [`engine_deadline`]).
+    budget: Instant,
     timeout: Duration,
 }
 
@@ -252,14 +302,23 @@ impl InFlight {
                 Stage::Queued { job, permit } => {
                     tokio::select! {
                         p = permit => match p {
+                            // Its deadline passed while it waited: not started.
+                            Ok(_) if Instant::now() >= self.budget => return self.timed_out(),
                             Ok(p) => {
                                 let job = job.take().unwrap_or_default();
                                 let engine = self.engine.clone();
                                 let quarantine = self.quarantine.clone();
-                                self.stage = Stage::Running(tokio::task::spawn_blocking(move || {
-                                    let _permit = p;
-                                    sanitize_blocking(&*engine, quarantine.as_ref(), job)
+                                let budget = self.budget;
+                                let slot = Arc::new(std::sync::Mutex::new(Slot {
+                                    slot: Some(p),
+                                    overdue: None,
                                 }));
+                                let held = slot.clone();
+                                let handle = tokio::task::spawn_blocking(move || {
+                                    let _held = held;
+                                    sanitize_blocking(&*engine, quarantine.as_ref(), job, budget)
+                                });
+                                self.stage = Stage::Running(handle, slot);
                             }
                             Err(_) => return self.done(Verdict::Failed("server shutting down".into()), None),
                         },
@@ -267,16 +326,19 @@ impl InFlight {
                         _ = tokio::time::sleep_until(self.deadline) => return self.timed_out(),
                     }
                 }
-                Stage::Running(handle) => {
+                Stage::Running(handle, slot) => {
                     tokio::select! {
                         joined = handle => return match joined {
                             Ok((verdict, qid)) => self.done(verdict, qid),
                             Err(e) => self.done(Verdict::Failed(format!("sanitiser task failed: {e}")), None),
                         },
                         _ = &mut sleep, if ticking => return None,
-                        // The blocking task cannot be cancelled; it keeps its permit until
-                        // it ends, so a stuck sanitiser still counts against the limit.
-                        _ = tokio::time::sleep_until(self.deadline) => return self.timed_out(),
+                        // The engine got an earlier deadline and normally stops by itself;
+                        // if it has not, its slot goes to the next message.
+                        _ = tokio::time::sleep_until(self.deadline) => {
+                            give_up_slot(slot, &self.overdue);
+                            return self.timed_out();
+                        }
                     }
                 }
                 Stage::Over => {
@@ -292,13 +354,38 @@ impl InFlight {
     }
 }
 
-/// The blocking part: sanitise, catching panics, then quarantine the original.
+/// A work past its time-out that still runs: its slot is released for the next message
+/// if an overdue place is free (the work then holds that place until it ends); otherwise
+/// it keeps the slot, so that at most `max_concurrent` overdue works run at once.
+fn give_up_slot(slot: &std::sync::Mutex<Slot>, overdue: &Arc<Semaphore>) {
+    let mut held = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if held.slot.is_none() {
+        return;
+    }
+    match overdue.clone().try_acquire_owned() {
+        Ok(place) => {
+            held.overdue = Some(place);
+            held.slot = None;
+            tracing::warn!(
+                "sanitiser still running past its deadline; its slot goes to the next message"
+            );
+        }
+        Err(_) => tracing::warn!(
+            "sanitiser still running past its deadline; too many overdue, it keeps its slot"
+        ),
+    }
+}
+
+/// The blocking part: sanitise by `deadline`, catching panics, then quarantine the original.
 fn sanitize_blocking(
     engine: &dyn Engine,
     quarantine: Option<&Quarantine>,
     job: Job,
+    deadline: Instant,
 ) -> (Verdict, Option<String>) {
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| engine.sanitize(&job.message)));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        engine.sanitize_until(&job.message, deadline)
+    }));
     let outcome = match result {
         Err(p) => {
             return (
@@ -431,6 +518,37 @@ mod tests {
         assert!(matches!(d.verdict, Verdict::Failed(ref r) if r.contains("boom")));
         let d = s.run(job(b"x")).await;
         assert!(matches!(d.verdict, Verdict::Rejected(_)));
+    }
+
+    /// An engine that ignores the deadline (`stuck` sleeps 1.5 s): past its time-out it
+    /// gives its slot to the next message, but only `max_concurrent` such overdue works
+    /// may run; past that, an overdue work keeps its slot.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn overdue_work_gives_up_its_slot_within_a_bound() {
+        let engine: Arc<dyn Engine> = Arc::new(|m: &[u8]| -> Result<Outcome> {
+            if m == b"stuck" {
+                std::thread::sleep(Duration::from_millis(1500));
+            }
+            Err(Error::Rejected {
+                reason: "ok".into(),
+            })
+        });
+        let s = Sanitizing::new(&Policy::default(), engine, 1, Duration::from_millis(300));
+        let job = |m: &[u8]| Job {
+            message: m.to_vec(),
+            ..Job::default()
+        };
+        // 1: stuck, times out, becomes overdue; 2: gets the slot and is done in time.
+        let d = s.run(job(b"stuck")).await;
+        assert!(matches!(d.verdict, Verdict::Failed(_)), "{:?}", d.verdict);
+        let d = s.run(job(b"quick")).await;
+        assert!(matches!(d.verdict, Verdict::Rejected(_)), "{:?}", d.verdict);
+        // 3: stuck too; the only overdue place is taken by 1, so 3 keeps the slot and 4
+        // waits for it past its own time-out.
+        let d = s.run(job(b"stuck")).await;
+        assert!(matches!(d.verdict, Verdict::Failed(_)), "{:?}", d.verdict);
+        let d = s.run(job(b"quick")).await;
+        assert!(matches!(d.verdict, Verdict::Failed(_)), "{:?}", d.verdict);
     }
 
     #[tokio::test]

@@ -21,6 +21,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod budget;
 pub mod error;
 pub mod frontend;
 pub mod inspect;

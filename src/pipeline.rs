@@ -4,7 +4,9 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::panic::AssertUnwindSafe;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use crate::budget::{Deadline, TIME_BUDGET};
 
 use crate::error::{Error, Result};
 use crate::inspect::verdict::{self, Reading};
@@ -20,10 +22,13 @@ use crate::rebuild;
 use crate::render::{html, links, notice, text};
 use crate::report::{Action, RemovalReason, RemovedItem, Report};
 
-/// Runs the pipeline, turning any panic into [`Error::Internal`].
-pub(crate) fn run(policy: &Policy, input: &[u8]) -> Result<Outcome> {
+/// Runs the pipeline, turning any panic into [`Error::Internal`]. Work stops at `deadline`
+/// or at the end of the policy's time budget, whichever comes first.
+pub(crate) fn run(policy: &Policy, input: &[u8], deadline: Deadline) -> Result<Outcome> {
     let start = Instant::now();
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| sanitize(policy, input)));
+    let budget = Duration::from_millis(policy.limits.time_budget_ms);
+    let deadline = deadline.min(Deadline::after(budget));
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| sanitize(policy, input, deadline)));
     match result {
         Ok(Ok(mut outcome)) => {
             outcome.report.micros = start.elapsed().as_micros() as u64;
@@ -41,7 +46,7 @@ pub(crate) fn run(policy: &Policy, input: &[u8]) -> Result<Outcome> {
     }
 }
 
-fn sanitize(policy: &Policy, input: &[u8]) -> Result<Outcome> {
+fn sanitize(policy: &Policy, input: &[u8], deadline: Deadline) -> Result<Outcome> {
     let mut report = Report {
         original_sha256: digest::sha256_hex(input),
         input_bytes: input.len(),
@@ -82,6 +87,7 @@ fn sanitize(policy: &Policy, input: &[u8]) -> Result<Outcome> {
         report,
         text: String::new(),
         forward_depth: 0,
+        deadline,
     };
     if input.len() > policy.limits.max_message_bytes {
         if policy.limits.on_limit == OnLimit::Reject {
@@ -97,13 +103,14 @@ fn sanitize(policy: &Policy, input: &[u8]) -> Result<Outcome> {
         let info = MimeInfo::from_block(&top, ("text", "plain"));
         walker.remove_raw(body, &info, "0", RemovalReason::Limit);
     } else {
-        let tree = MimeTree::parse(
+        let tree = MimeTree::parse_until(
             message,
             TreeLimits {
                 max_depth: policy.limits.max_mime_depth,
                 max_parts: policy.limits.max_parts,
                 max_headers: policy.limits.max_headers,
             },
+            deadline,
         );
         for w in &tree.warnings {
             walker.report.warn(w.clone());
@@ -117,6 +124,16 @@ fn sanitize(policy: &Policy, input: &[u8]) -> Result<Outcome> {
             });
         }
         walker.walk(&tree, 0);
+        if policy.limits.on_limit == OnLimit::Reject
+            && walker.report.limits_hit.iter().any(|l| l == TIME_BUDGET)
+        {
+            return Err(Error::Rejected {
+                reason: format!(
+                    "time budget reached (limits.time_budget_ms = {})",
+                    policy.limits.time_budget_ms
+                ),
+            });
+        }
     }
     let Walker {
         mut report,
@@ -292,14 +309,9 @@ fn sanitized_header(report: &Report, policy_name: &str) -> String {
     let mut items: Vec<String> = Vec::new();
     for a in &report.actions {
         items.push(match a {
-            Action::AttachmentsRemoved => format!(
-                "attachments-removed={}",
-                report
-                    .removed
-                    .iter()
-                    .filter(|r| r.reason != RemovalReason::Smuggled)
-                    .count()
-            ),
+            Action::AttachmentsRemoved => {
+                format!("attachments-removed={}", report.removed_parts_count())
+            }
             Action::LinksDefanged => "links=defanged".into(),
             Action::LinksRemoved => "links=removed".into(),
             other => other.token().into(),
@@ -368,6 +380,7 @@ fn not_a_mail(policy: &Policy, message: &[u8], mut report: Report, le: &'static 
         report,
         text: String::new(),
         forward_depth: 0,
+        deadline: Deadline::never(),
     };
     let clean = walker
         .cut_smuggled_in(&clean, "0", "text/plain", 0)
@@ -436,6 +449,8 @@ struct Walker<'p> {
     report: Report,
     text: String,
     forward_depth: usize,
+    /// Work stops here: parts not yet handled are removed as "limit reached".
+    deadline: Deadline,
 }
 
 impl Walker<'_> {
@@ -458,6 +473,11 @@ impl Walker<'_> {
     fn walk(&mut self, tree: &MimeTree<'_>, idx: usize) {
         let part = &tree.parts[idx];
         if part.limited {
+            self.remove(part, RemovalReason::Limit);
+            return;
+        }
+        if self.deadline.passed() {
+            self.report.limit(TIME_BUDGET);
             self.remove(part, RemovalReason::Limit);
             return;
         }
@@ -560,15 +580,16 @@ impl Walker<'_> {
     /// The reading of an alternative that is a text leaf, and whether its text is empty;
     /// `None` for anything else.
     fn alternative_reading(&self, part: &Part<'_>) -> Option<(Reading, bool)> {
-        let body = Self::text_leaf_body(part)?;
+        let body = Self::text_leaf_body(part, self.deadline)?;
         let reading = verdict::judge(&part.info, &body.raw, body.text());
         Some((reading, body.text().trim_ascii().is_empty()))
     }
 
     /// The body of a part that is a text leaf; `None` for anything else.
-    fn text_leaf_body<'a>(part: &Part<'a>) -> Option<TextBody<'a>> {
+    fn text_leaf_body<'a>(part: &Part<'a>, deadline: Deadline) -> Option<TextBody<'a>> {
         (part.info.ctype == "text" && part.content == PartBody::Leaf && !part.limited)
-            .then(|| TextBody::of(part))
+            .then(|| TextBody::of(part, deadline))
+            .flatten()
     }
 
     /// An alternative that is not shown: text versions of the same content vanish; anything
@@ -579,7 +600,7 @@ impl Walker<'_> {
         let same_content =
             i.ctype == "text" && matches!(i.subtype.as_str(), "plain" | "html" | "enriched");
         if same_content && !i.is_attachment() && !part.limited {
-            if let Some(body) = Self::text_leaf_body(part)
+            if let Some(body) = Self::text_leaf_body(part, self.deadline)
                 && let Reading::Remove(why) = verdict::judge(i, &body.raw, body.text())
             {
                 self.remove_text(part, why, &body.raw);
@@ -631,7 +652,8 @@ impl Walker<'_> {
             max_parts: self.policy.limits.max_parts,
             max_headers: self.policy.limits.max_headers,
         };
-        let sub = MimeTree::parse_nested(&decoded, limits, path, part.depth + 1);
+        let sub =
+            MimeTree::parse_nested_until(&decoded, limits, path, part.depth + 1, self.deadline);
         for w in &sub.warnings {
             self.report.warn(w.clone());
         }
@@ -752,7 +774,10 @@ impl Walker<'_> {
                 // A multipart whose delimiters never occur: its body is all preamble, which
                 // is text the sender wrote. Show it as text (payloads in it are still cut),
                 // transfer-decoded, unless the decoded bytes are binary.
-                let body = TextBody::of(part);
+                let Some(body) = TextBody::of(part, self.deadline) else {
+                    self.report.limit(TIME_BUDGET);
+                    return self.remove(part, RemovalReason::Limit);
+                };
                 if sniff::binary_signature(body.raw.trim_ascii_start()).is_some()
                     || sniff::mostly_control(body.text())
                 {
@@ -769,7 +794,10 @@ impl Walker<'_> {
     /// A leaf labelled `text/*`: judged by what it is ([`verdict::judge`]), then rendered as
     /// text, converted as HTML, or removed and listed like an attachment.
     fn text_leaf(&mut self, part: &Part<'_>) {
-        let body = TextBody::of(part);
+        let Some(body) = TextBody::of(part, self.deadline) else {
+            self.report.limit(TIME_BUDGET);
+            return self.remove(part, RemovalReason::Limit);
+        };
         if let Some(wide) = body.wide {
             self.report.warn(format!(
                 "part {}: {} text decoded",
@@ -875,13 +903,17 @@ impl Walker<'_> {
         };
         let rendered = if is_html {
             self.report.act(Action::HtmlConverted);
-            let out = html::to_text(
+            let out = html::to_text_until(
                 &cleaned,
                 self.policy.output.width,
                 &self.policy.html,
                 &self.policy.links,
                 self.policy.notice.language,
+                self.deadline,
             );
+            if out.time_budget {
+                self.report.limit(TIME_BUDGET);
+            }
             if let Some(reason) = &out.fallback {
                 self.report.act(Action::HtmlFallback);
                 self.report
@@ -1016,6 +1048,14 @@ impl Walker<'_> {
         data: &[u8],
         reason: RemovalReason,
     ) {
+        if reason != RemovalReason::Smuggled {
+            self.report.act(Action::AttachmentsRemoved);
+        }
+        if !self.report.can_list() {
+            // Past the listing cap only the count is kept: no hashing, no sniffing.
+            self.report.count_unlisted(reason);
+            return;
+        }
         let detected = sniff::detect(data);
         let declared_mime = declared_type.split(' ').next().unwrap_or("").to_owned();
         let mismatch = sniff::mismatch(detected, &declared_mime, name.as_deref());
@@ -1048,10 +1088,7 @@ impl Walker<'_> {
                 item.declared_type
             ));
         }
-        if reason != RemovalReason::Smuggled {
-            self.report.act(Action::AttachmentsRemoved);
-        }
-        self.report.removed.push(item);
+        self.report.push_removed(item);
     }
 }
 
@@ -1070,10 +1107,11 @@ struct TextBody<'a> {
 }
 
 impl<'a> TextBody<'a> {
-    fn of(part: &Part<'a>) -> Self {
+    /// `None` when `deadline` passed before the transfer decoding was done.
+    fn of(part: &Part<'a>, deadline: Deadline) -> Option<Self> {
         let raw: Cow<'a, [u8]> = match part.info.transfer {
             TransferEncoding::Identity | TransferEncoding::Unknown => Cow::Borrowed(part.body),
-            te => Cow::Owned(transfer::decode(part.body, te)),
+            te => Cow::Owned(transfer::decode_until(part.body, te, deadline)?),
         };
         let mut label = part.info.charset.clone();
         if label.is_none() && part.info.subtype == "html" {
@@ -1084,12 +1122,12 @@ impl<'a> TextBody<'a> {
         if widened.is_some() {
             label = Some("utf-8".into());
         }
-        TextBody {
+        Some(TextBody {
             raw,
             widened,
             wide,
             label,
-        }
+        })
     }
 
     /// The ASCII-compatible bytes.
@@ -1129,7 +1167,7 @@ mod tests {
     use super::*;
 
     fn sanitise(input: &[u8]) -> (Outcome, String) {
-        let outcome = run(&Policy::default(), input).expect("never an error");
+        let outcome = run(&Policy::default(), input, Deadline::never()).expect("never an error");
         let body = transfer::quoted_printable(&outcome.body);
         (outcome, String::from_utf8_lossy(&body).into_owned())
     }

@@ -331,6 +331,10 @@ pub struct Limits {
     pub max_text_bytes: usize,
     /// Most printable text salvaged from input that is not a readable mail. Default: 64 KiB.
     pub max_salvage_bytes: usize,
+    /// Time budget for sanitising one message, in milliseconds. Work past it stops: the
+    /// parts not yet handled are removed and listed (limit `time_budget`), or the message
+    /// is rejected with `on_limit = "reject"`. Default: 10000. Range 1–3600000.
+    pub time_budget_ms: u64,
     /// What happens past a limit. Default: `remove`.
     pub on_limit: OnLimit,
 }
@@ -346,6 +350,7 @@ impl Default for Limits {
             max_forward_depth: 8,
             max_text_bytes: 16 * 1024 * 1024,
             max_salvage_bytes: 64 * 1024,
+            time_budget_ms: 10_000,
             on_limit: OnLimit::Remove,
         }
     }
@@ -448,7 +453,10 @@ impl Policy {
         Ok(policy)
     }
 
-    /// Checks value ranges that the types alone cannot express.
+    /// Checks value ranges that the types alone cannot express, and the syntax of
+    /// `quarantine.release_relay`. The first field out of range is named, with a one-line
+    /// reason ([`Error::PolicyValue`]). Directories are checked by
+    /// [`Policy::check_directories`], which the front ends call at start.
     pub fn validate(&self) -> Result<()> {
         if !(20..=400).contains(&self.output.width) {
             return Err(Error::PolicyValue {
@@ -471,12 +479,121 @@ impl Policy {
                 message: format!("{bad:?} is not a header field name"),
             });
         }
-        if self.limits.max_parts == 0 {
+        let l = &self.limits;
+        at_least(
+            "limits.max_parts",
+            l.max_parts,
+            1,
+            "a message has at least one part",
+        )?;
+        at_least(
+            "limits.max_headers",
+            l.max_headers,
+            32,
+            "ordinary mail carries 10-50 header fields; fewer turns every mail into a notice",
+        )?;
+        at_least(
+            "limits.max_header_bytes",
+            l.max_header_bytes,
+            256,
+            "a Subject or an address list is often longer",
+        )?;
+        at_least(
+            "limits.max_message_bytes",
+            l.max_message_bytes,
+            1,
+            "0 would refuse every mail",
+        )?;
+        at_least(
+            "limits.max_text_bytes",
+            l.max_text_bytes,
+            1024,
+            "every mail's text would be cut to almost nothing",
+        )?;
+        at_least(
+            "html.max_bytes",
+            self.html.max_bytes,
+            1024,
+            "every HTML body would bypass the converter",
+        )?;
+        at_least(
+            "html.max_depth",
+            self.html.max_depth,
+            1,
+            "every HTML body would bypass the converter",
+        )?;
+        if !self.quarantine.release_relay.is_empty() {
+            check_host_port(&self.quarantine.release_relay).map_err(|why| Error::PolicyValue {
+                field: "quarantine.release_relay",
+                message: format!(
+                    "`{}` {why}: use HOST:PORT, e.g. 127.0.0.1:10026",
+                    self.quarantine.release_relay
+                ),
+            })?;
+        }
+        if !(1..=3_600_000).contains(&self.limits.time_budget_ms) {
             return Err(Error::PolicyValue {
-                field: "limits.max_parts",
-                message: "must be at least 1".into(),
+                field: "limits.time_budget_ms",
+                message: format!("{} is outside 1..=3600000", self.limits.time_budget_ms),
             });
         }
+        Ok(())
+    }
+
+    /// Checks that `quarantine.dir` (when set) can be used by this process: an existing
+    /// directory that it can write to, or one it can create (its nearest existing parent is
+    /// a writable directory); and that it is not writable by every user (anyone could then
+    /// swap an original). Creates nothing except a probe file, removed at once.
+    pub fn check_directories(&self) -> Result<()> {
+        let dir = &self.quarantine.dir;
+        if dir.as_os_str().is_empty() {
+            return Ok(());
+        }
+        let bad = |message: String| Error::PolicyValue {
+            field: "quarantine.dir",
+            message,
+        };
+        let mut existing = dir.as_path();
+        while !existing.exists() {
+            existing = existing
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "{} does not exist and has no parent",
+                        dir.display()
+                    ))
+                })?;
+        }
+        let meta = std::fs::metadata(existing)
+            .map_err(|e| bad(format!("cannot read {}: {e}", existing.display())))?;
+        if !meta.is_dir() {
+            return Err(bad(format!("{} is not a directory", existing.display())));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if existing == dir.as_path() && meta.permissions().mode() & 0o002 != 0 {
+                return Err(bad(format!(
+                    "{} is writable by every user (chmod 700 it, owned by the mugai user)",
+                    dir.display()
+                )));
+            }
+        }
+        let probe = existing.join(format!(".mugai-probe-{}", std::process::id()));
+        std::fs::write(&probe, b"").map_err(|e| {
+            let what = if existing == dir.as_path() {
+                format!("{} is not writable by this user: {e}", dir.display())
+            } else {
+                format!(
+                    "{} does not exist and cannot be created ({} is not writable: {e})",
+                    dir.display(),
+                    existing.display()
+                )
+            };
+            bad(what)
+        })?;
+        let _ = std::fs::remove_file(&probe);
         Ok(())
     }
 
@@ -488,6 +605,46 @@ impl Policy {
              # See docs/configuration.md for what each field means.\n\n{body}"
         )
     }
+}
+
+/// `value` must be at least `min`; `why` says what a smaller value would do.
+fn at_least(field: &'static str, value: usize, min: usize, why: &str) -> Result<()> {
+    if value < min {
+        return Err(Error::PolicyValue {
+            field,
+            message: format!("{value} is below the minimum {min}: {why}"),
+        });
+    }
+    Ok(())
+}
+
+/// Checks `HOST:PORT` (`[IPv6]:PORT`): a port 1-65535 and a host name or IP address.
+fn check_host_port(s: &str) -> std::result::Result<(), &'static str> {
+    let (host, port) = s.rsplit_once(':').ok_or("has no port")?;
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => {}
+        _ => return Err("has no valid port"),
+    }
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return v6
+            .parse::<std::net::Ipv6Addr>()
+            .map(|_| ())
+            .map_err(|_| "is not a valid IPv6 address");
+    }
+    if host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Ok(());
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if host.is_empty() || host.len() > 253 || !host.split('.').all(label_ok) {
+        return Err("has no valid host name");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -259,6 +259,39 @@ impl Quarantine {
         fs::read(&p).map_err(|e| Error::io(format!("cannot read {}", p.display()), e))
     }
 
+    /// The original of one entry, checked against the SHA-256 recorded in its metadata: a
+    /// file changed (tampered with, or damaged) since it was stored is refused, and the
+    /// refusal is logged.
+    pub fn verified_original(&self, id: &str) -> Result<Vec<u8>> {
+        let meta = self.meta(id)?;
+        let original = self.original(id)?;
+        let actual = crate::inspect::digest::sha256_hex(&original);
+        if meta.original_sha256.is_empty() || !actual.eq_ignore_ascii_case(&meta.original_sha256) {
+            tracing::warn!(
+                id,
+                recorded = %meta.original_sha256,
+                actual = %actual,
+                "quarantined original does not match its recorded SHA-256; refused"
+            );
+            return Err(Error::io(
+                format!("quarantined original {id} refused"),
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "{id}.eml does not match the SHA-256 recorded in {id}.json \
+                         (recorded {}, file {actual}): it was changed after it was stored",
+                        if meta.original_sha256.is_empty() {
+                            "none"
+                        } else {
+                            &meta.original_sha256
+                        }
+                    ),
+                ),
+            ));
+        }
+        Ok(original)
+    }
+
     /// Records a release of `id` to `to` by `by`.
     pub fn record_release(&self, id: &str, to: &str, by: &str) -> Result<()> {
         let mut meta = self.meta(id)?;
@@ -277,12 +310,13 @@ impl Quarantine {
     }
 
     /// Sends the original of `id` to `to` through the SMTP relay `relay` (`host:port`,
-    /// default port 25), with the original envelope sender, and records the release.
+    /// default port 25), with the original envelope sender, and records the release. The
+    /// original must match its recorded SHA-256 ([`Quarantine::verified_original`]).
     pub fn release(&self, id: &str, to: &str, relay: &str, by: &str) -> Result<()> {
         use lettre::address::{Address, Envelope};
         use lettre::{SmtpTransport, Transport};
         let meta = self.meta(id)?;
-        let original = self.original(id)?;
+        let original = self.verified_original(id)?;
         let bad = |what: &str, e: String| Error::PolicyValue {
             field: "release",
             message: format!("{what}: {e}"),

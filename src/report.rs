@@ -15,8 +15,16 @@ pub struct Report {
     pub output_bytes: usize,
     /// What was done, in the order it first happened.
     pub actions: Vec<Action>,
-    /// Every item removed from the message (attachments, smuggled payloads, signatures...).
+    /// The items removed from the message (attachments, smuggled payloads, signatures...),
+    /// in order, at most [`Report::MAX_LISTED`]; the rest are counted in
+    /// [`Report::more_removed`].
     pub removed: Vec<RemovedItem>,
+    /// Removed items past [`Report::MAX_LISTED`], counted but not listed.
+    #[serde(default)]
+    pub more_removed: usize,
+    /// How many of [`Report::more_removed`] were payloads smuggled in text.
+    #[serde(default)]
+    pub more_removed_smuggled: usize,
     /// Links found in the text, and how they were shown.
     pub links: usize,
     /// Header fields removed because the allow-list (`headers.keep`) does not name them.
@@ -36,6 +44,47 @@ pub struct Report {
 }
 
 impl Report {
+    /// Most removed items listed one by one in a report; the rest are counted, so that the
+    /// report (and the audit line and quarantine record made from it) stay bounded.
+    pub const MAX_LISTED: usize = 1000;
+
+    /// Whether another removed item can still be listed.
+    pub fn can_list(&self) -> bool {
+        self.removed.len() < Self::MAX_LISTED
+    }
+
+    /// Records a removed item: listed while there is room, counted after.
+    pub fn push_removed(&mut self, item: RemovedItem) {
+        if self.can_list() {
+            self.removed.push(item);
+        } else {
+            self.count_unlisted(item.reason);
+        }
+    }
+
+    /// Counts a removed item that is not listed.
+    pub fn count_unlisted(&mut self, reason: RemovalReason) {
+        self.more_removed += 1;
+        if reason == RemovalReason::Smuggled {
+            self.more_removed_smuggled += 1;
+        }
+    }
+
+    /// Number of removed items, listed or not.
+    pub fn removed_count(&self) -> usize {
+        self.removed.len() + self.more_removed
+    }
+
+    /// Number of removed items that are not payloads smuggled in text (attachments,
+    /// signatures, parts past a limit...), listed or not.
+    pub fn removed_parts_count(&self) -> usize {
+        self.removed
+            .iter()
+            .filter(|r| r.reason != RemovalReason::Smuggled)
+            .count()
+            + self.more_removed.saturating_sub(self.more_removed_smuggled)
+    }
+
     /// Records `action` once (later duplicates are ignored).
     pub fn act(&mut self, action: Action) {
         if !self.actions.contains(&action) {

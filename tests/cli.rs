@@ -124,3 +124,60 @@ fn smtp_check_prints_the_configuration() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("bad next hop"));
 }
+
+/// `--check` fails on a policy the daemon could not run with: a nonsense release relay, an
+/// unusable quarantine directory.
+#[test]
+fn milter_and_smtp_check_refuse_bad_addresses_and_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").unwrap();
+    let cases = [
+        (
+            "[quarantine]\nrelease_relay = \"nonsense\"\n".to_string(),
+            "quarantine.release_relay",
+        ),
+        (
+            format!("[quarantine]\ndir = \"{}/q\"\n", file.display()),
+            "quarantine.dir",
+        ),
+        (
+            "[limits]\nmax_headers = 0\n".to_string(),
+            "limits.max_headers",
+        ),
+    ];
+    for (i, (toml, field)) in cases.iter().enumerate() {
+        let cfg = dir.path().join(format!("p{i}.toml"));
+        std::fs::write(&cfg, toml).unwrap();
+        for front in [&["milter", "--check"][..], &["smtp", "--check"]] {
+            let out = mugai()
+                .args(front)
+                .arg("--config")
+                .arg(&cfg)
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{front:?} {toml}");
+            assert!(err.contains(field), "{front:?}: {err}");
+        }
+    }
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        format!(
+            "[quarantine]\ndir = \"{}/q\"\nrelease_relay = \"127.0.0.1:10026\"\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = mugai()
+        .args(["milter", "--check", "--config"])
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -823,3 +823,75 @@ async fn real_sanitizer_notice_shows_the_quarantine_id() {
     );
     server.stop().await;
 }
+
+/// A stand-in for the core facing a hostile mail (body `SLOW-MAIL`): on its own it would
+/// work for a minute, but with a deadline it stops there, as the core's time budget does.
+/// Other mails go to [`fake_engine`].
+struct SlowUntilDeadline;
+
+impl Engine for SlowUntilDeadline {
+    fn sanitize(&self, input: &[u8]) -> mugai::Result<Outcome> {
+        self.sanitize_until(input, Instant::now() + Duration::from_secs(60))
+    }
+
+    fn sanitize_until(&self, input: &[u8], deadline: Instant) -> mugai::Result<Outcome> {
+        if !input.ends_with(b"SLOW-MAIL\r\n") {
+            return fake_engine().sanitize(input);
+        }
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Err(Error::Internal("time budget exhausted".into()))
+    }
+}
+
+/// One message on a new connection; the final reply.
+async fn one_message(server: &Running, body: &[u8]) -> Response {
+    let mut mta = server.connect().await;
+    mta.negotiate().await;
+    mta.envelope("a@internet.example", &["b@city.lg.jp"], HTML_MAIL_HEADERS)
+        .await;
+    let replies = mta.body(body, 65535).await;
+    replies.last().cloned().expect("a final reply")
+}
+
+/// `--max-concurrent 1 --timeout 3`: 8 slow mails run into their time-out (tempfail), and
+/// their work stops with it, so the 100 good mails after them all get through. (Before
+/// the deadline was passed to the engine, each slow mail kept the only slot for its whole
+/// minute and every good mail behind it was answered TEMPFAIL.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_mails_past_their_time_out_do_not_starve_the_next_ones() {
+    let server = Arc::new(
+        start_with(Policy::default(), Arc::new(SlowUntilDeadline), |c| {
+            c.max_concurrent = 1;
+            c.sanitize_timeout = Duration::from_secs(3);
+        })
+        .await,
+    );
+    let slow: Vec<_> = (0..8)
+        .map(|_| {
+            let s = server.clone();
+            tokio::spawn(async move { one_message(&s, b"SLOW-MAIL\r\n").await })
+        })
+        .collect();
+    for h in slow {
+        assert_eq!(h.await.unwrap(), Response::TempFail);
+    }
+    let mut good = 0;
+    for round in 0..10 {
+        let batch: Vec<_> = (0..10)
+            .map(|i| {
+                let s = server.clone();
+                let body = format!("good mail {round}-{i}\r\n");
+                tokio::spawn(async move { one_message(&s, body.as_bytes()).await })
+            })
+            .collect();
+        for h in batch {
+            let r = h.await.unwrap();
+            assert_eq!(r, Response::Accept, "good mail after the slow ones");
+            good += 1;
+        }
+    }
+    assert_eq!(good, 100);
+    Arc::try_unwrap(server).ok().unwrap().stop().await;
+}

@@ -118,3 +118,87 @@ fn spoofed_mugai_headers_are_replaced() {
     assert_eq!(headers.matches("X-Mugai-Sanitized").count(), 1);
     assert!(!headers.contains("policy=fake"));
 }
+
+/// Values that would break every mail are refused at load, naming the field with a reason.
+#[test]
+fn out_of_range_values_name_the_field() {
+    for (toml, field) in [
+        ("[limits]\nmax_headers = 0\n", "limits.max_headers"),
+        ("[limits]\nmax_headers = 5\n", "limits.max_headers"),
+        (
+            "[limits]\nmax_message_bytes = 0\n",
+            "limits.max_message_bytes",
+        ),
+        ("[limits]\nmax_text_bytes = 0\n", "limits.max_text_bytes"),
+        (
+            "[limits]\nmax_header_bytes = 10\n",
+            "limits.max_header_bytes",
+        ),
+        ("[limits]\nmax_parts = 0\n", "limits.max_parts"),
+        ("[html]\nmax_bytes = 0\n", "html.max_bytes"),
+        ("[html]\nmax_depth = 0\n", "html.max_depth"),
+        (
+            "[quarantine]\nrelease_relay = \"nonsense\"\n",
+            "quarantine.release_relay",
+        ),
+        (
+            "[quarantine]\nrelease_relay = \"host:0\"\n",
+            "quarantine.release_relay",
+        ),
+        (
+            "[quarantine]\nrelease_relay = \"bad host:25\"\n",
+            "quarantine.release_relay",
+        ),
+        (
+            "[quarantine]\nrelease_relay = \"[::zz]:25\"\n",
+            "quarantine.release_relay",
+        ),
+    ] {
+        let err = Policy::from_toml_str(toml).unwrap_err();
+        match &err {
+            Error::PolicyValue { field: f, message } => {
+                assert_eq!(*f, field, "{toml}");
+                assert!(!message.is_empty() && !message.contains('\n'), "{message}");
+            }
+            other => panic!("{toml}: {other}"),
+        }
+    }
+    for ok in [
+        "[limits]\nmax_headers = 32\nmax_text_bytes = 1024\n",
+        "[html]\nmax_bytes = 4096\n",
+        "[quarantine]\nrelease_relay = \"127.0.0.1:10026\"\n",
+        "[quarantine]\nrelease_relay = \"[::1]:25\"\n",
+        "[quarantine]\nrelease_relay = \"relay.city.lg.jp:25\"\n",
+    ] {
+        Policy::from_toml_str(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+}
+
+/// The quarantine directory must exist or be creatable, and be writable.
+#[test]
+fn quarantine_directory_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Policy::default();
+    p.check_directories().unwrap(); // no quarantine
+    p.quarantine.dir = dir.path().join("new/sub");
+    p.check_directories().unwrap(); // creatable
+    assert!(!dir.path().join("new").exists(), "nothing created");
+    let file = dir.path().join("file");
+    std::fs::write(&file, b"x").unwrap();
+    p.quarantine.dir = file.join("q");
+    let err = p.check_directories().unwrap_err().to_string();
+    assert!(
+        err.contains("quarantine.dir") && err.contains("not a directory"),
+        "{err}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let open = dir.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        p.quarantine.dir = open;
+        let err = p.check_directories().unwrap_err().to_string();
+        assert!(err.contains("writable by every user"), "{err}");
+    }
+}

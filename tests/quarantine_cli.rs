@@ -68,6 +68,71 @@ fn mugai(config: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+/// A quarantine with one entry in a temporary directory, and a policy naming it.
+fn one_entry(relay: std::net::SocketAddr) -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let qdir = dir.path().join("q");
+    let config = dir.path().join("policy.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[quarantine]\ndir = \"{}\"\nrelease_relay = \"{relay}\"\n",
+            qdir.display()
+        ),
+    )
+    .unwrap();
+    let original = b"From: a@internet.example\r\nSubject: invoice\r\n\r\nbody\r\n";
+    let report = Report {
+        original_sha256: sha256_hex(original),
+        ..Report::default()
+    };
+    let mut meta = QuarantineMeta::from_report(&report, original.len());
+    meta.sender = "a@internet.example".into();
+    Quarantine::new(&qdir).store(original, &meta).unwrap();
+    (dir, config, meta.id)
+}
+
+#[test]
+fn a_changed_original_is_neither_shown_nor_released() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let relay = listener.local_addr().unwrap();
+    let (dir, config, id) = one_entry(relay);
+    let eml = dir.path().join("q").join(format!("{id}.eml"));
+    // Untouched: shown.
+    let (ok, out, err) = mugai(&config, &["show", &id, "--raw"]);
+    assert!(ok && out.contains("Subject: invoice"), "{err}");
+    // Tampered with: a payload swapped in, same name.
+    std::fs::write(
+        &eml,
+        b"From: a@internet.example\r\nSubject: invoice\r\n\r\n<script>evil()</script>\r\n",
+    )
+    .unwrap();
+    for args in [
+        &["show", id.as_str()][..],
+        &["show", id.as_str(), "--raw"],
+        &["release", id.as_str(), "--to", "admin@city.lg.jp"],
+    ] {
+        let (ok, out, err) = mugai(&config, args);
+        assert!(!ok, "{args:?} must fail: {out}");
+        assert!(!out.contains("evil()"), "{args:?}: {out}");
+        assert!(
+            err.contains("does not match the SHA-256"),
+            "{args:?}: {err}"
+        );
+    }
+    // Nothing reached the relay: it is still waiting for its first connection.
+    listener.set_nonblocking(true).unwrap();
+    assert!(listener.accept().is_err());
+    // And no release was recorded.
+    let meta = Quarantine::new(dir.path().join("q")).meta(&id).unwrap();
+    assert!(meta.releases.is_empty());
+}
+
 #[test]
 fn list_show_release_purge() {
     let dir = tempfile::tempdir().unwrap();
@@ -87,7 +152,7 @@ fn list_show_release_purge() {
     let original =
         b"From: a@internet.example\r\nSubject: original\r\n\r\n<html>original body</html>\r\n";
     let report = Report {
-        original_sha256: "0123abcd".repeat(8),
+        original_sha256: sha256_hex(original),
         ..Report::default()
     };
     let mut meta = QuarantineMeta::from_report(&report, original.len());

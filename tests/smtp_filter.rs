@@ -99,9 +99,17 @@ impl NextHop {
                 w.write_all(b"250 2.1.0 Ok\r\n").await?;
             } else if upper.starts_with("RCPT TO:") {
                 let a = text[8..].trim_start_matches('<');
-                cur.rcpts
-                    .push(a[..a.find('>').unwrap_or(a.len())].to_string());
-                w.write_all(b"250 2.1.5 Ok\r\n").await?;
+                let a = a[..a.find('>').unwrap_or(a.len())].to_string();
+                // Recipients named "unknown..." do not exist here, "full..." are over quota.
+                if a.starts_with("unknown") {
+                    w.write_all(b"550 5.1.1 Recipient address rejected: User unknown\r\n")
+                        .await?;
+                } else if a.starts_with("full") {
+                    w.write_all(b"452 4.2.2 Mailbox full\r\n").await?;
+                } else {
+                    cur.rcpts.push(a);
+                    w.write_all(b"250 2.1.5 Ok\r\n").await?;
+                }
             } else if upper == "DATA" {
                 w.write_all(b"354 go ahead\r\n").await?;
                 let mut data = Vec::new();
@@ -378,13 +386,13 @@ async fn delivered_message_is_sanitised_with_the_exact_envelope() {
 
 #[tokio::test]
 async fn next_hop_down_or_4xx_is_451_and_5xx_is_passed_back() {
-    // Down.
+    // Down: the sender is already answered 451 (the next hop decides in step).
     let f = filter(dead_port()).await;
     let (mut c, _) = Client::connect(f.port).await;
-    let r = c
-        .mail("a@b.example", &["c@d.example"], b"Subject: x\r\n\r\nhi\r\n")
-        .await;
+    assert!(c.cmd("EHLO x").await.starts_with("250"));
+    let r = c.cmd("MAIL FROM:<a@b.example>").await;
     assert!(r.starts_with("451 4."), "{r}");
+    assert!(c.cmd("RCPT TO:<c@d.example>").await.starts_with("503"));
     // The session goes on after a failed delivery.
     assert!(c.cmd("NOOP").await.starts_with("250"));
     f.stop().await;
@@ -733,5 +741,211 @@ async fn international_and_quoted_addresses_reach_the_next_hop_unchanged() {
         "{}",
         got[0].mail_params
     );
+    f.stop().await;
+}
+
+/// The next hop refuses one of two recipients: that one alone is refused (with the next
+/// hop's own code), the other gets the sanitised message.
+#[tokio::test]
+async fn each_recipient_gets_the_next_hops_own_verdict() {
+    let hop = NextHop::start().await;
+    let f = filter(hop.port).await;
+    let (mut c, _) = Client::connect(f.port).await;
+    assert!(c.cmd("EHLO x").await.starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<a@b.example>").await.starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<good@lgwan.example>")
+            .await
+            .starts_with("250")
+    );
+    let r = c.cmd("RCPT TO:<unknown@lgwan.example>").await;
+    assert!(
+        r.starts_with("550 5.1.1") && r.contains("User unknown"),
+        "{r}"
+    );
+    let r = c.cmd("RCPT TO:<full@lgwan.example>").await;
+    assert!(r.starts_with("451 4."), "{r}");
+    assert!(c.cmd("DATA").await.starts_with("354"));
+    c.send(&stuff(&mail_with_attachment())).await;
+    let r = c.reply().await;
+    assert!(r.starts_with("250"), "{r}");
+    let got = hop.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rcpts, ["good@lgwan.example"]);
+    assert!(!text(&got[0].data).contains(PAYLOAD), "sanitised");
+    // All refused: DATA is refused, nothing relayed, the session goes on.
+    assert!(c.cmd("MAIL FROM:<a@b.example>").await.starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<unknown2@lgwan.example>")
+            .await
+            .starts_with("550")
+    );
+    assert!(c.cmd("DATA").await.starts_with("554"));
+    assert!(c.cmd("RSET").await.starts_with("250"));
+    let r = c
+        .mail("a@b.example", &["c@d.example"], b"Subject: x\r\n\r\nhi\r\n")
+        .await;
+    assert!(r.starts_with("250"), "{r}");
+    assert_eq!(hop.received().len(), 2);
+    f.stop().await;
+}
+
+/// The same in LMTP: one reply per recipient the next hop accepted.
+#[tokio::test]
+async fn lmtp_replies_for_the_accepted_recipients() {
+    let hop = NextHop::start().await;
+    let p = policy();
+    let f = filter_with(p.clone(), Arc::new(Sanitizer::new(p)), hop.port, |c| {
+        c.session.lmtp = true;
+    })
+    .await;
+    let (mut c, _) = Client::connect(f.port).await;
+    assert!(c.cmd("LHLO x").await.starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<a@b.example>").await.starts_with("250"));
+    assert!(c.cmd("RCPT TO:<x@lgwan.example>").await.starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<unknown@lgwan.example>")
+            .await
+            .starts_with("550")
+    );
+    assert!(c.cmd("RCPT TO:<y@lgwan.example>").await.starts_with("250"));
+    assert!(c.cmd("DATA").await.starts_with("354"));
+    c.send(&stuff(b"Subject: x\r\n\r\nhi\r\n")).await;
+    let replies = [c.reply().await, c.reply().await];
+    assert!(replies.iter().all(|r| r.starts_with("250")), "{replies:?}");
+    assert!(
+        c.cmd("NOOP").await.starts_with("250"),
+        "exactly two replies"
+    );
+    assert_eq!(
+        hop.received()[0].rcpts,
+        ["x@lgwan.example", "y@lgwan.example"]
+    );
+    f.stop().await;
+}
+
+/// SMTP smuggling: `<LF>.<LF>` does not end the data; a second transaction with a spoofed
+/// sender hidden behind it is not relayed, and the message holding it is rejected.
+#[tokio::test]
+async fn bare_lf_dot_does_not_end_data_and_smuggled_mail_is_not_relayed() {
+    for end in ["\n.\n", "\r\n.\n", "\n.\r\n"] {
+        let hop = NextHop::start().await;
+        let f = filter(hop.port).await;
+        let (mut c, _) = Client::connect(f.port).await;
+        assert!(c.cmd("EHLO x").await.starts_with("250"));
+        assert!(c.cmd("MAIL FROM:<a@b.example>").await.starts_with("250"));
+        assert!(c.cmd("RCPT TO:<c@lgwan.example>").await.starts_with("250"));
+        assert!(c.cmd("DATA").await.starts_with("354"));
+        let wire = format!(
+            "Subject: first\r\n\r\nhello{end}MAIL FROM:<ceo@city.lg.jp>\r\n\
+             RCPT TO:<c@lgwan.example>\r\nDATA\r\nSubject: smuggled\r\n\r\n\
+             transfer the money\r\n.\r\nNOOP\r\n"
+        );
+        c.send(wire.as_bytes()).await;
+        let r = c.reply().await;
+        assert!(
+            r.starts_with("550 5.5.2") && r.contains("bare <LF>"),
+            "{end:?}: {r}"
+        );
+        // The next reply is the NOOP's: the smuggled commands were data.
+        assert!(c.reply().await.starts_with("250 2.0.0"), "{end:?}");
+        assert!(hop.received().is_empty(), "{end:?}: {:?}", hop.received());
+        // The connection goes on.
+        let r = c
+            .mail(
+                "a@b.example",
+                &["c@lgwan.example"],
+                b"Subject: ok\r\n\r\nhi\r\n",
+            )
+            .await;
+        assert!(r.starts_with("250"), "{r}");
+        let got = hop.received();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].from, "a@b.example");
+        assert!(!text(&got[0].data).contains("transfer the money"));
+        f.stop().await;
+    }
+}
+
+/// Address literals (IPv4 and IPv6) and `<postmaster>` are valid RFC 5321 forms; they
+/// reach the next hop unchanged.
+#[tokio::test]
+async fn address_literals_and_postmaster_are_accepted() {
+    let hop = NextHop::start().await;
+    let f = filter(hop.port).await;
+    let (mut c, _) = Client::connect(f.port).await;
+    let r = c
+        .mail(
+            "a@[192.0.2.1]",
+            &["postmaster", "b@[IPv6:2001:db8::1]"],
+            b"Subject: x\r\n\r\nhi\r\n",
+        )
+        .await;
+    assert!(r.starts_with("250"), "{r}");
+    let got = hop.received();
+    assert_eq!(got[0].from, "a@[192.0.2.1]");
+    assert_eq!(got[0].rcpts, ["postmaster", "b@[IPv6:2001:db8::1]"]);
+    // The null sender stays null; <postmaster> as a sender is refused, never made null.
+    assert!(c.cmd("MAIL FROM:<postmaster>").await.starts_with("553"));
+    let r = c.cmd("RCPT TO:<x@[192.0.2.999]>").await;
+    assert!(r.starts_with("503") || r.starts_with("553"), "{r}");
+    f.stop().await;
+}
+
+/// A stand-in for the core facing a hostile mail (`SLOW-MAIL` in it): on its own it would
+/// work for a minute, but with a deadline it stops there, as the core's time budget does.
+struct SlowUntilDeadline(Sanitizer);
+
+impl Engine for SlowUntilDeadline {
+    fn sanitize(&self, input: &[u8]) -> mugai::Result<Outcome> {
+        self.sanitize_until(input, std::time::Instant::now() + Duration::from_secs(60))
+    }
+
+    fn sanitize_until(&self, input: &[u8], deadline: std::time::Instant) -> mugai::Result<Outcome> {
+        if !text(input).contains("SLOW-MAIL") {
+            return self.0.sanitize(input);
+        }
+        while std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Err(mugai::Error::Internal("time budget exhausted".into()))
+    }
+}
+
+/// `--max-concurrent 1 --timeout 3`: 8 slow mails are answered 451 at their time-out and
+/// their work stops with it, so the 100 good mails after them are all relayed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_mails_past_their_time_out_do_not_starve_the_next_ones() {
+    let hop = NextHop::start().await;
+    let p = policy();
+    let engine = Arc::new(SlowUntilDeadline(Sanitizer::new(p.clone())));
+    let f = filter_with(p, engine, hop.port, |c| {
+        c.max_concurrent = 1;
+        c.sanitize_timeout = Duration::from_secs(3);
+    })
+    .await;
+    let port = f.port;
+    let send = move |body: String| async move {
+        let (mut c, _) = Client::connect(port).await;
+        c.mail("a@b.example", &["c@lgwan.example"], body.as_bytes())
+            .await
+    };
+    let slow: Vec<_> = (0..8)
+        .map(|i| tokio::spawn(send(format!("Subject: slow {i}\r\n\r\nSLOW-MAIL\r\n"))))
+        .collect();
+    for h in slow {
+        let r = h.await.unwrap();
+        assert!(r.starts_with("451"), "{r}");
+    }
+    for round in 0..10 {
+        let batch: Vec<_> = (0..10)
+            .map(|i| tokio::spawn(send(format!("Subject: good {round}-{i}\r\n\r\nhello\r\n"))))
+            .collect();
+        for h in batch {
+            let r = h.await.unwrap();
+            assert!(r.starts_with("250"), "good mail after the slow ones: {r}");
+        }
+    }
+    assert_eq!(hop.received().len(), 100);
     f.stop().await;
 }

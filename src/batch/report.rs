@@ -98,7 +98,7 @@ impl Tally {
         Tally {
             out: 1,
             failed: 0,
-            attachments_removed: report.removed.len() as u64,
+            attachments_removed: report.removed_count() as u64,
             html_converted: u64::from(
                 report.actions.contains(&Action::HtmlConverted)
                     || report.actions.contains(&Action::HtmlFallback),

@@ -55,7 +55,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs `mugai batch`.
 pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
-    let policy = super::load_policy(args.config.as_deref())?;
+    let policy = super::load_frontend_policy(args.config.as_deref())?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();

@@ -41,6 +41,16 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy, mugai::Error> {
     }
 }
 
+/// Loads the policy for a front end that keeps originals (milter, smtp, batch): as
+/// [`load_policy`], and the quarantine directory must be usable
+/// ([`Policy::check_directories`]), so that `--check` and start-up fail on a directory the
+/// daemon could not write.
+pub fn load_frontend_policy(path: Option<&Path>) -> Result<Policy, mugai::Error> {
+    let policy = load_policy(path)?;
+    policy.check_directories()?;
+    Ok(policy)
+}
+
 /// Completes on SIGTERM or SIGINT.
 pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};

@@ -32,7 +32,8 @@ pub enum QuarantineAction {
     /// List stored originals, oldest first: ID, stored at (Unix time), size, sender ->
     /// recipients, Message-ID.
     List,
-    /// Show one entry's metadata (`--raw` prints the original message).
+    /// Show one entry's metadata (`--raw` prints the original message). The original is
+    /// checked against its recorded SHA-256 first; a changed file is refused.
     Show {
         /// Quarantine id, as shown in the notice and in the audit log (`quarantine_id`).
         id: String,
@@ -42,6 +43,7 @@ pub enum QuarantineAction {
     },
     /// Re-send an original, unchanged, to one recipient through `[quarantine] release_relay`
     /// (default 127.0.0.1:25), and record the release. The relay must not sanitise again.
+    /// The original must match its recorded SHA-256, or nothing is sent.
     Release {
         /// Quarantine id.
         id: String,
@@ -85,9 +87,11 @@ pub fn run(args: QuarantineArgs) -> anyhow::Result<ExitCode> {
             );
         }
         QuarantineAction::Show { id, raw } => {
+            // Checked in both forms: metadata of a changed original is not shown as valid.
+            let original = q.verified_original(&id)?;
             if raw {
                 use std::io::Write;
-                std::io::stdout().write_all(&q.original(&id)?)?;
+                std::io::stdout().write_all(&original)?;
             } else {
                 println!("{}", serde_json::to_string_pretty(&q.meta(&id)?)?);
             }

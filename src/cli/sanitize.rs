@@ -106,6 +106,9 @@ pub fn run(args: SanitizeArgs) -> anyhow::Result<ExitCode> {
                     item.sha256
                 );
             }
+            if report.more_removed > 0 {
+                eprintln!("  … and {} more removed items", report.more_removed);
+            }
             for w in &report.warnings {
                 eprintln!("  warning: {w}");
             }

@@ -59,7 +59,7 @@ pub struct SmtpArgs {
 
 /// Runs `mugai smtp`.
 pub fn run(args: SmtpArgs) -> anyhow::Result<ExitCode> {
-    let mut policy = super::load_policy(args.config.as_deref())?;
+    let mut policy = super::load_frontend_policy(args.config.as_deref())?;
     // The message goes back on the wire.
     policy.output.line_ending = LineEnding::Crlf;
     let mut next_hop = RelayConfig::parse(&args.next_hop)?;

@@ -216,19 +216,26 @@ struct EncodedWord<'a> {
 }
 
 fn parse_encoded_word(s: &str, start: usize) -> Option<EncodedWord<'_>> {
-    let rest = s.get(start + 2..)?;
-    let q1 = rest.find('?')?;
-    let charset = &rest[..q1];
-    if charset.is_empty() || charset.len() > 40 || charset.contains(char::is_whitespace) {
+    let rest = s.get(start + 2..)?.as_bytes();
+    // Every search below is bounded by the next '?': a charset is at most 40 bytes, and
+    // encoded text holds no '?' (RFC 2047), so it ends at the first one, which must begin
+    // "?=". The '?'s that delimit different candidate words are different, so a header
+    // full of unclosed `=?` costs one pass, not one pass per candidate.
+    let q1 = rest.iter().take(41).position(|&b| b == b'?')?;
+    let charset = std::str::from_utf8(&rest[..q1]).ok()?;
+    if charset.is_empty() || charset.contains(char::is_whitespace) {
         return None;
     }
-    let enc = rest.as_bytes().get(q1 + 1)?.to_ascii_uppercase();
-    if rest.as_bytes().get(q1 + 2) != Some(&b'?') {
+    let enc = rest.get(q1 + 1)?.to_ascii_uppercase();
+    if rest.get(q1 + 2) != Some(&b'?') {
         return None;
     }
     let payload_start = q1 + 3;
-    let payload_len = rest[payload_start..].find("?=")?;
-    let payload = &rest[payload_start..payload_start + payload_len];
+    let payload_len = memchr(b'?', rest.get(payload_start..)?)?;
+    if rest.get(payload_start + payload_len + 1) != Some(&b'=') {
+        return None;
+    }
+    let payload = std::str::from_utf8(&rest[payload_start..payload_start + payload_len]).ok()?;
     if payload.contains(char::is_whitespace) {
         return None;
     }

@@ -9,7 +9,11 @@
 //! body; an unclosed multipart ends at the end of the input. Depth and part-count limits cut
 //! the tree: what lies beyond becomes a single part marked [`Part::limited`].
 
+use std::collections::HashMap;
+
 use memchr::memmem;
+
+use crate::budget::{Deadline, TIME_BUDGET};
 
 use super::header::{HeaderBlock, MimeInfo, TransferEncoding};
 use super::lines::split_header_body;
@@ -85,6 +89,13 @@ pub struct TreeLimits {
     pub max_headers: usize,
 }
 
+/// What bounds one structure pass.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    limits: TreeLimits,
+    deadline: Deadline,
+}
+
 /// The MIME tree of one message.
 #[derive(Debug, Clone)]
 pub struct MimeTree<'a> {
@@ -108,12 +119,20 @@ impl<'a> MimeTree<'a> {
     /// assert_eq!(tree.parts[2].info.mime_type(), "image/png");
     /// ```
     pub fn parse(message: &'a [u8], limits: TreeLimits) -> Self {
+        Self::parse_until(message, limits, Deadline::never())
+    }
+
+    /// Builds the tree of `message`, stopping at `deadline`: a container reached after it
+    /// is not looked into, and the children not yet split off become one part, both marked
+    /// [`Part::limited`]; `limits_hit` then holds [`TIME_BUDGET`].
+    pub fn parse_until(message: &'a [u8], limits: TreeLimits, deadline: Deadline) -> Self {
         let mut tree = MimeTree {
             parts: Vec::new(),
             warnings: Vec::new(),
             limits_hit: Vec::new(),
         };
-        tree.add_part(message, Vec::new(), 0, ("text", "plain"), limits);
+        let scope = Scope { limits, deadline };
+        tree.add_part(message, Vec::new(), 0, ("text", "plain"), scope);
         tree
     }
 
@@ -135,6 +154,17 @@ impl<'a> MimeTree<'a> {
         path: Vec<u32>,
         depth: usize,
     ) -> Self {
+        Self::parse_nested_until(message, limits, path, depth, Deadline::never())
+    }
+
+    /// [`MimeTree::parse_nested`] stopping at `deadline`, like [`MimeTree::parse_until`].
+    pub fn parse_nested_until(
+        message: &'a [u8],
+        limits: TreeLimits,
+        path: Vec<u32>,
+        depth: usize,
+        deadline: Deadline,
+    ) -> Self {
         let mut tree = MimeTree {
             parts: Vec::new(),
             warnings: Vec::new(),
@@ -142,20 +172,17 @@ impl<'a> MimeTree<'a> {
         };
         if depth > limits.max_depth {
             tree.limit("max_mime_depth");
-            let index = tree.add_part(
-                message,
-                path,
-                depth,
-                ("text", "plain"),
-                TreeLimits {
-                    max_depth: 0,
-                    ..limits
-                },
-            );
+            let limits = TreeLimits {
+                max_depth: 0,
+                ..limits
+            };
+            let scope = Scope { limits, deadline };
+            let index = tree.add_part(message, path, depth, ("text", "plain"), scope);
             tree.parts[index].limited = true;
             return tree;
         }
-        tree.add_part(message, path, depth, ("text", "plain"), limits);
+        let scope = Scope { limits, deadline };
+        tree.add_part(message, path, depth, ("text", "plain"), scope);
         tree
     }
 
@@ -177,8 +204,9 @@ impl<'a> MimeTree<'a> {
         path: Vec<u32>,
         depth: usize,
         default_type: (&str, &str),
-        limits: TreeLimits,
+        scope: Scope,
     ) -> usize {
+        let limits = scope.limits;
         let (header, body) = split_header_body(raw);
         let fields = HeaderBlock::parse(header, limits.max_headers);
         if fields.truncated {
@@ -208,6 +236,11 @@ impl<'a> MimeTree<'a> {
             self.parts[index].limited = true;
             return index;
         }
+        if scope.deadline.passed() {
+            self.limit(TIME_BUDGET);
+            self.parts[index].limited = true;
+            return index;
+        }
         if is_message {
             if part.info.transfer != TransferEncoding::Identity {
                 // An encoded message/rfc822 is not allowed, but it is a message all the same:
@@ -221,7 +254,7 @@ impl<'a> MimeTree<'a> {
             }
             let mut child_path = part.path.clone();
             child_path.push(1);
-            let child = self.add_part(body, child_path, depth + 1, ("text", "plain"), limits);
+            let child = self.add_part(body, child_path, depth + 1, ("text", "plain"), scope);
             self.parts[index].content = PartBody::Message { child };
             return index;
         }
@@ -236,9 +269,10 @@ impl<'a> MimeTree<'a> {
             );
             self.warn(w);
         }
-        let (boundary, pieces, closed) = match best_split(body, &candidates) {
+        let (boundary, pieces, closed) = match best_split(body, &candidates, scope.deadline) {
             Some(found) => found,
-            None => match guess_boundary(body).and_then(|b| best_split(body, &[b])) {
+            None => match guess_boundary(body).and_then(|b| best_split(body, &[b], scope.deadline))
+            {
                 Some(found) => {
                     self.warn(format!(
                         "part {}: multipart without a usable boundary; boundary guessed",
@@ -277,8 +311,13 @@ impl<'a> MimeTree<'a> {
         for (n, piece) in pieces.iter().enumerate() {
             let mut child_path = path.clone();
             child_path.push(n as u32 + 1);
-            if self.parts.len() >= limits.max_parts {
-                self.limit("max_parts");
+            let out_of_time = scope.deadline.passed();
+            if self.parts.len() >= limits.max_parts || out_of_time {
+                self.limit(if out_of_time {
+                    TIME_BUDGET
+                } else {
+                    "max_parts"
+                });
                 // Everything that is left becomes one opaque part.
                 let rest_start = piece.as_ptr() as usize - body.as_ptr() as usize;
                 let rest = &body[rest_start..];
@@ -299,7 +338,7 @@ impl<'a> MimeTree<'a> {
                 children.push(child);
                 break;
             }
-            let child = self.add_part(piece, child_path, depth + 1, default_child, limits);
+            let child = self.add_part(piece, child_path, depth + 1, default_child, scope);
             children.push(child);
         }
         self.parts[index].content = PartBody::Multipart {
@@ -311,12 +350,20 @@ impl<'a> MimeTree<'a> {
     }
 }
 
-/// Splits `body` with each candidate boundary and keeps the split with the most parts.
-fn best_split<'a>(body: &'a [u8], candidates: &[String]) -> Option<(String, Vec<&'a [u8]>, bool)> {
+/// Splits `body` with each candidate boundary and keeps the split with the most parts
+/// (trying no more candidates once `deadline` has passed).
+fn best_split<'a>(
+    body: &'a [u8],
+    candidates: &[String],
+    deadline: Deadline,
+) -> Option<(String, Vec<&'a [u8]>, bool)> {
     let mut best: Option<(String, Vec<&'a [u8]>, bool)> = None;
-    for b in candidates {
-        if b.len() > 200 {
+    for (i, b) in candidates.iter().enumerate() {
+        if b.len() > 200 || candidates[..i].contains(b) {
             continue;
+        }
+        if best.is_some() && deadline.passed() {
+            break;
         }
         if let Some((pieces, closed)) = split(body, b.as_bytes())
             && best.as_ref().is_none_or(|(_, p, _)| pieces.len() > p.len())
@@ -377,25 +424,35 @@ pub fn split<'a>(body: &'a [u8], boundary: &[u8]) -> Option<(Vec<&'a [u8]>, bool
     Some((pieces, false))
 }
 
-/// Guesses a boundary from the body: the first line starting with `--` whose token (without
-/// trailing `--`) starts at least two lines.
+/// Guesses a boundary from the body: the first token of a line starting with `--` (among
+/// the first 200 lines) that at least two delimiter lines (`--token`, `--token--`) carry.
+/// One pass over the body counts every candidate at once.
 fn guess_boundary(body: &[u8]) -> Option<String> {
-    for line in super::lines::lines(body).take(200) {
-        if let Some(token) = line.strip_prefix(b"--") {
-            let token = token.trim_ascii_end();
-            if token.len() < 2 || token.len() > 200 || token.contains(&b' ') {
-                continue;
-            }
-            let mut needle = b"\n--".to_vec();
-            needle.extend_from_slice(token);
-            let count =
-                memmem::find_iter(body, &needle).count() + usize::from(body.starts_with(line));
-            if count >= 2 {
-                return std::str::from_utf8(token).ok().map(str::to_owned);
-            }
+    let candidates: Vec<&[u8]> = super::lines::lines(body)
+        .take(200)
+        .filter_map(|line| line.strip_prefix(b"--"))
+        .map(<[u8]>::trim_ascii_end)
+        .filter(|t| t.len() >= 2 && t.len() <= 200 && !t.contains(&b' '))
+        .collect();
+    if candidates.is_empty() {
+        return None;
+    }
+    let mut counts: HashMap<&[u8], usize> = candidates.iter().map(|c| (*c, 0)).collect();
+    for line in super::lines::lines(body) {
+        let Some(token) = line.strip_prefix(b"--").map(<[u8]>::trim_ascii_end) else {
+            continue;
+        };
+        if let Some(n) = counts.get_mut(token) {
+            *n += 1;
+        }
+        if let Some(n) = token.strip_suffix(b"--").and_then(|t| counts.get_mut(t)) {
+            *n += 1;
         }
     }
-    None
+    candidates
+        .into_iter()
+        .find(|c| counts.get(c).is_some_and(|&n| n >= 2))
+        .and_then(|t| std::str::from_utf8(t).ok().map(str::to_owned))
 }
 
 #[cfg(test)]

@@ -3,15 +3,38 @@
 
 use memchr::memchr;
 
+use crate::budget::Deadline;
+
 use super::header::TransferEncoding;
 
 /// Decodes `body` according to `encoding`. Identity and unknown encodings return a copy.
 pub fn decode(body: &[u8], encoding: TransferEncoding) -> Vec<u8> {
+    decode_until(body, encoding, Deadline::never()).unwrap_or_default()
+}
+
+/// Decodes `body` like [`decode`], giving up (`None`) when `deadline` passes first.
+///
+/// ```
+/// use std::time::Instant;
+/// use mugai::budget::Deadline;
+/// use mugai::parse::{header::TransferEncoding, transfer::decode_until};
+/// let qp = b"a=3Db\r\n".repeat(10_000);
+/// assert!(decode_until(&qp, TransferEncoding::QuotedPrintable, Deadline::never()).is_some());
+/// let past = Deadline::at(Instant::now());
+/// assert!(decode_until(&qp, TransferEncoding::QuotedPrintable, past).is_none());
+/// ```
+pub fn decode_until(
+    body: &[u8],
+    encoding: TransferEncoding,
+    deadline: Deadline,
+) -> Option<Vec<u8>> {
     match encoding {
-        TransferEncoding::Base64 => base64(body),
-        TransferEncoding::QuotedPrintable => quoted_printable(body),
-        TransferEncoding::Uuencode => uudecode(body).map(|(_, d)| d).unwrap_or_default(),
-        TransferEncoding::Identity | TransferEncoding::Unknown => body.to_vec(),
+        TransferEncoding::Base64 => base64_until(body, deadline),
+        TransferEncoding::QuotedPrintable => quoted_printable_until(body, deadline),
+        TransferEncoding::Uuencode => {
+            uudecode_until(body, deadline).map(|found| found.map(|(_, d)| d).unwrap_or_default())
+        }
+        TransferEncoding::Identity | TransferEncoding::Unknown => Some(body.to_vec()),
     }
 }
 
@@ -23,9 +46,18 @@ pub fn decode(body: &[u8], encoding: TransferEncoding) -> Vec<u8> {
 /// assert_eq!(mugai::parse::transfer::base64(b"aGVs*bG8"), b"hello");
 /// ```
 pub fn base64(body: &[u8]) -> Vec<u8> {
+    base64_until(body, Deadline::never()).unwrap_or_default()
+}
+
+/// [`base64`] with a deadline (the SIMD pass runs at memory speed; the tolerant fallback
+/// checks the deadline).
+fn base64_until(body: &[u8], deadline: Deadline) -> Option<Vec<u8>> {
+    if deadline.passed() {
+        return None;
+    }
     match base64_simd::forgiving_decode_to_vec(body) {
-        Ok(v) => v,
-        Err(_) => base64_tolerant(body),
+        Ok(v) => Some(v),
+        Err(_) => base64_tolerant(body, deadline),
     }
 }
 
@@ -47,10 +79,10 @@ fn b64_value(b: u8) -> Option<u32> {
 /// assert_eq!(mugai::parse::transfer::base64_lenient(b"aGk-_w"), b"hi\x3e\xff");
 /// ```
 pub fn base64_lenient(body: &[u8]) -> Vec<u8> {
-    base64_tolerant(body)
+    base64_tolerant(body, Deadline::never()).unwrap_or_default()
 }
 
-fn base64_tolerant(body: &[u8]) -> Vec<u8> {
+fn base64_tolerant(body: &[u8], deadline: Deadline) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len() / 4 * 3 + 3);
     let mut acc = 0u32;
     let mut n = 0;
@@ -59,7 +91,11 @@ fn base64_tolerant(body: &[u8]) -> Vec<u8> {
         3 => out.extend_from_slice(&[(acc >> 10) as u8, (acc >> 2) as u8]),
         _ => {}
     };
+    let mut ticker = deadline.ticker();
     for &b in body {
+        if ticker.tick() {
+            return None;
+        }
         if b == b'=' {
             // Padding ends a group; whatever follows is a new run.
             flush(&mut out, acc, n);
@@ -77,7 +113,7 @@ fn base64_tolerant(body: &[u8]) -> Vec<u8> {
         }
     }
     flush(&mut out, acc, n);
-    out
+    Some(out)
 }
 
 fn hex_value(b: u8) -> Option<u8> {
@@ -96,9 +132,17 @@ fn hex_value(b: u8) -> Option<u8> {
 /// assert_eq!(mugai::parse::transfer::quoted_printable(b"a=3Db=\r\nc=\nd"), b"a=bcd");
 /// ```
 pub fn quoted_printable(body: &[u8]) -> Vec<u8> {
+    quoted_printable_until(body, Deadline::never()).unwrap_or_default()
+}
+
+fn quoted_printable_until(body: &[u8], deadline: Deadline) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len());
     let mut pos = 0;
+    let mut ticker = deadline.ticker();
     while let Some(i) = memchr(b'=', &body[pos..]) {
+        if ticker.tick() {
+            return None;
+        }
         let eq = pos + i;
         out.extend_from_slice(&body[pos..eq]);
         let rest = &body[eq + 1..];
@@ -126,7 +170,7 @@ pub fn quoted_printable(body: &[u8]) -> Vec<u8> {
         }
     }
     out.extend_from_slice(&body[pos..]);
-    out
+    Some(out)
 }
 
 /// Decodes hex digit pairs, skipping everything that is not a hex digit (spaces, `0x`
@@ -213,9 +257,20 @@ pub fn uudecode_line(line: &[u8], out: &mut Vec<u8>) -> bool {
 /// Decodes the first uuencoded block in `text` (`begin MODE NAME` … `end`). Returns the file
 /// name and the decoded bytes, or `None` if there is no `begin` line.
 pub fn uudecode(text: &[u8]) -> Option<(String, Vec<u8>)> {
+    uudecode_until(text, Deadline::never()).flatten()
+}
+
+/// [`uudecode`] with a deadline: `None` when it passed first, `Some(None)` without `begin`.
+fn uudecode_until(text: &[u8], deadline: Deadline) -> Option<Option<(String, Vec<u8>)>> {
     let mut lines = super::lines::lines(text);
+    let mut ticker = deadline.ticker();
     let name = loop {
-        let line = lines.next()?;
+        if ticker.tick() {
+            return None;
+        }
+        let Some(line) = lines.next() else {
+            return Some(None);
+        };
         if let Some(rest) = line.strip_prefix(b"begin ") {
             let mut parts = rest.splitn(2, |&b| b == b' ');
             let _mode = parts.next();
@@ -226,12 +281,15 @@ pub fn uudecode(text: &[u8]) -> Option<(String, Vec<u8>)> {
     };
     let mut out = Vec::new();
     for line in lines {
+        if ticker.tick() {
+            return None;
+        }
         if line.trim_ascii_end() == b"end" {
             break;
         }
         uudecode_line(line, &mut out);
     }
-    Some((name, out))
+    Some(Some((name, out)))
 }
 
 #[cfg(test)]

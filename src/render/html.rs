@@ -2,8 +2,9 @@
 //!
 //! html2text does the real work (tables, lists, CSS `display:none`, images as alt text), but
 //! it is slow on large input and quadratic in nesting depth. Before calling it the HTML is
-//! measured: larger than [`HtmlPolicy::max_bytes`] or nested deeper than
-//! [`HtmlPolicy::max_depth`] (a linear tag scan) goes to [`fallback_text`], a linear
+//! measured: larger than [`HtmlPolicy::max_bytes`], nested deeper than
+//! [`HtmlPolicy::max_depth`] or otherwise costly in shape (see [`html_guard`], a linear
+//! scan) goes to [`fallback_text`], a linear
 //! tokenizer-level extraction. A converter error (e.g. `TooNarrow`) or panic also falls back.
 //!
 //! Links are rendered from html2text's rich annotations: the link text stays in place with a
@@ -11,10 +12,13 @@
 //! (defanged by default), flagging a link whose text shows a different address.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use html2text::render::RichAnnotation;
 
+use super::html_guard;
 use super::links::{self, LinkKind};
+use crate::budget::Deadline;
 use crate::policy::{HtmlPolicy, Language, LinkPolicy};
 
 /// The text of an HTML body and what happened on the way.
@@ -30,7 +34,13 @@ pub struct HtmlText {
     pub deceptive_links: usize,
     /// Hidden elements dropped before conversion ([`super::hidden`]).
     pub hidden: usize,
+    /// The time budget ran out: the converter was not used, or the text was cut.
+    pub time_budget: bool,
 }
+
+/// What html2text is assumed to cost per input byte at worst (after the guards), to decide
+/// whether it can finish within the time left.
+const CONVERTER_NANOS_PER_BYTE: u64 = 1_000;
 
 /// Converts `html` to text at `width` columns; hidden content is dropped first, for the
 /// converter and the fallback extractor alike.
@@ -41,8 +51,24 @@ pub fn to_text(
     link_policy: &LinkPolicy,
     lang: Language,
 ) -> HtmlText {
+    to_text_until(html, width, guard, link_policy, lang, Deadline::never())
+}
+
+/// Converts `html` to text like [`to_text`], within `deadline`. html2text cannot be
+/// interrupted, so it is only called when the time left covers its worst-case cost for
+/// this input size; otherwise (and past the deadline) the linear extractor is used, and it
+/// stops at the deadline, keeping the text extracted so far. Either way
+/// [`HtmlText::time_budget`] is set.
+pub fn to_text_until(
+    html: &str,
+    width: usize,
+    guard: &HtmlPolicy,
+    link_policy: &LinkPolicy,
+    lang: Language,
+    deadline: Deadline,
+) -> HtmlText {
     let visible = super::hidden::strip_hidden(html);
-    let mut out = convert_visible(&visible.html, width, guard, link_policy, lang);
+    let mut out = convert_visible(&visible.html, width, guard, link_policy, lang, deadline);
     out.hidden = visible.dropped;
     out
 }
@@ -53,17 +79,29 @@ fn convert_visible(
     guard: &HtmlPolicy,
     link_policy: &LinkPolicy,
     lang: Language,
+    deadline: Deadline,
 ) -> HtmlText {
     if html.len() > guard.max_bytes {
         return fallback(
             html,
             link_policy,
             format!("HTML larger than {} bytes", guard.max_bytes),
+            deadline,
         );
     }
-    let depth = nesting_depth(html.as_bytes());
-    if depth > guard.max_depth {
-        return fallback(html, link_policy, format!("HTML nested {depth} deep"));
+    let cost = Duration::from_nanos((html.len() as u64).saturating_mul(CONVERTER_NANOS_PER_BYTE));
+    if deadline.remaining().is_some_and(|left| left < cost) {
+        let mut out = fallback(
+            html,
+            link_policy,
+            "time budget too short for the HTML converter".into(),
+            deadline,
+        );
+        out.time_budget = true;
+        return out;
+    }
+    if let Some(reason) = html_guard::check(html.as_bytes(), guard.max_depth) {
+        return fallback(html, link_policy, reason, deadline);
     }
     let converted = std::panic::catch_unwind(|| {
         html2text::config::rich()
@@ -82,23 +120,35 @@ fn convert_visible(
                     html,
                     link_policy,
                     "HTML rendering too large for its source".into(),
+                    deadline,
                 );
             }
             out
         }
-        Ok(Err(e)) => fallback(html, link_policy, format!("HTML converter failed: {e}")),
-        Err(_) => fallback(html, link_policy, "HTML converter panicked".into()),
+        Ok(Err(e)) => fallback(
+            html,
+            link_policy,
+            format!("HTML converter failed: {e}"),
+            deadline,
+        ),
+        Err(_) => fallback(
+            html,
+            link_policy,
+            "HTML converter panicked".into(),
+            deadline,
+        ),
     }
 }
 
-fn fallback(html: &str, link_policy: &LinkPolicy, reason: String) -> HtmlText {
-    let (text, links) = fallback_text(html, link_policy);
+fn fallback(html: &str, link_policy: &LinkPolicy, reason: String, deadline: Deadline) -> HtmlText {
+    let (text, links, cut) = fallback_text_until(html, link_policy, deadline);
     HtmlText {
         text,
         fallback: Some(reason),
         links,
         deceptive_links: 0,
         hidden: 0,
+        time_budget: cut,
     }
 }
 
@@ -236,67 +286,6 @@ fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
-const VOID: &[&[u8]] = &[
-    b"area",
-    b"base",
-    b"br",
-    b"col",
-    b"embed",
-    b"hr",
-    b"img",
-    b"input",
-    b"link",
-    b"meta",
-    b"param",
-    b"source",
-    b"track",
-    b"wbr",
-    b"p",
-    b"li",
-    b"td",
-    b"th",
-    b"tr",
-    b"option",
-    b"dt",
-    b"dd",
-    b"!doctype",
-];
-
-/// The deepest element nesting of `html`, from a linear scan of tags (elements that are
-/// usually left unclosed or are void do not count).
-pub fn nesting_depth(html: &[u8]) -> usize {
-    let mut depth = 0usize;
-    let mut max = 0usize;
-    let mut pos = 0;
-    while let Some(i) = memchr::memchr(b'<', &html[pos..]) {
-        let at = pos + i + 1;
-        pos = at;
-        let closing = html.get(at) == Some(&b'/');
-        let name_start = at + usize::from(closing);
-        let name_len = html[name_start..]
-            .iter()
-            .take(16)
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'!')
-            .count();
-        if name_len == 0 {
-            continue;
-        }
-        let name = &html[name_start..name_start + name_len];
-        if name.starts_with(b"!") || VOID.iter().any(|v| v.eq_ignore_ascii_case(name)) {
-            continue;
-        }
-        let tag_end = memchr::memchr(b'>', &html[name_start..]).map(|e| name_start + e);
-        let self_closing = tag_end.is_some_and(|e| e > 0 && html[e - 1] == b'/');
-        if closing {
-            depth = depth.saturating_sub(1);
-        } else if !self_closing {
-            depth += 1;
-            max = max.max(depth);
-        }
-    }
-    max
-}
-
 /// Linear-time text extraction from any HTML: tags dropped, `script`/`style`/`head`/
 /// `title`/comments skipped with their content, block elements become line breaks, common
 /// entities decoded, link targets appended under the link policy. Returns the text and the
@@ -311,12 +300,26 @@ pub fn nesting_depth(html: &[u8]) -> usize {
 /// assert_eq!(n, 1);
 /// ```
 pub fn fallback_text(html: &str, link_policy: &LinkPolicy) -> (String, usize) {
+    let (text, links, _) = fallback_text_until(html, link_policy, Deadline::never());
+    (text, links)
+}
+
+/// [`fallback_text`] that stops at `deadline`; the flag says it stopped early.
+fn fallback_text_until(
+    html: &str,
+    link_policy: &LinkPolicy,
+    deadline: Deadline,
+) -> (String, usize, bool) {
     let b = html.as_bytes();
+    let mut ticker = deadline.ticker();
     let mut out = String::with_capacity(html.len() / 2);
     let mut pos = 0;
     let mut links = 0;
     let mut pending_href: Option<String> = None;
     while pos < b.len() {
+        if ticker.tick() {
+            return (out, links, true);
+        }
         let Some(i) = memchr::memchr(b'<', &b[pos..]) else {
             push_text(&mut out, &html[pos..]);
             break;
@@ -381,7 +384,7 @@ pub fn fallback_text(html: &str, link_policy: &LinkPolicy) -> (String, usize) {
             _ => {}
         }
     }
-    (out, links)
+    (out, links, false)
 }
 
 fn push_text(out: &mut String, raw: &str) {
@@ -437,7 +440,13 @@ pub fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest[1..].find(';').map(|e| e + 1).filter(|&e| e <= 10);
+        // An entity is at most 10 bytes long: look no further for its ';', so that text
+        // full of '&' without ';' costs one pass.
+        let end = rest.as_bytes()[1..]
+            .iter()
+            .take(10)
+            .position(|&b| b == b';')
+            .map(|e| e + 1);
         let Some(end) = end else {
             out.push('&');
             rest = &rest[1..];

@@ -4,6 +4,7 @@
 
 pub mod hidden;
 pub mod html;
+pub mod html_guard;
 pub mod links;
 pub mod notice;
 pub mod text;

@@ -183,8 +183,8 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
         out.push_str(w.hidden);
         out.push('\n');
     }
-    if !report.removed.is_empty() {
-        out.push_str(&w.removed.replace("{}", &report.removed.len().to_string()));
+    if report.removed_count() > 0 {
+        out.push_str(&w.removed.replace("{}", &report.removed_count().to_string()));
         out.push('\n');
     }
     for (action, text) in [
@@ -267,10 +267,11 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
                 let _ = writeln!(out, "    {}", w.encrypted_archive);
             }
         }
-        if report.removed.len() > max {
+        let listed = report.removed.len().min(max);
+        if report.removed_count() > listed {
             out.push_str(
                 &w.more_items
-                    .replace("{}", &(report.removed.len() - max).to_string()),
+                    .replace("{}", &(report.removed_count() - listed).to_string()),
             );
             out.push('\n');
         }

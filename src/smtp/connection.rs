@@ -248,6 +248,9 @@ mod tests {
             };
             match action {
                 Action::Reply(r) => conn.queue(&r),
+                Action::NextHop(_) => {
+                    conn.queue(&s.next_hop_answer(&Delivery::Accepted("ok".into())))
+                }
                 Action::Close(r) => {
                     conn.queue(&r);
                     conn.flush().await.unwrap();

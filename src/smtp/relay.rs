@@ -1,24 +1,27 @@
-//! Delivery to the next hop (Postfix's re-injection smtpd) with lettre's async SMTP
-//! transport, keeping the envelope exactly: the same sender (the null sender stays null)
-//! and every recipient.
+//! Delivery to the next hop (Postfix's re-injection smtpd), in step with the client.
 //!
-//! lettre sends one transaction per message (MAIL, every RCPT, DATA) and dot-stuffs the
-//! data; it adds `BODY=8BITMIME` / `SMTPUTF8` itself when the message or the envelope
-//! needs them. The TCP connection is ours (lettre's `connect_with_transport`), so that
-//! `TCP_NODELAY` is set: lettre writes the final `.` line separately, and with Nagle's
-//! algorithm that small write waits for the next hop's delayed ACK (~40 ms per mail).
-//! Connections are kept for reuse (checked with `NOOP` first) for a short while. The outcome is mapped for the filter's reply to Postfix: accepted, a
-//! temporary failure (next hop down, time-out, 4xx, anything unexpected) or a permanent
-//! refusal (5xx, passed back).
+//! A [`HopSession`] follows one client connection: the client's `MAIL` opens a transaction
+//! at the next hop with the same sender (the null sender stays null), each client `RCPT` is
+//! sent on at once and the next hop's answer becomes the answer to that recipient (as
+//! Postfix's before-queue proxy does), and after the data only the sanitised message is
+//! sent, to the recipients the next hop accepted. So a recipient the next hop refuses is
+//! refused alone, with the next hop's code, and the others are delivered.
+//!
+//! The commands go through lettre's async SMTP connection (`command`, `message`, which
+//! dot-stuffs), written by hand so that every RFC 5321 address form (address literals,
+//! `<postmaster>`) passes unchanged. The TCP connection is ours (lettre's
+//! `connect_with_transport`), so that `TCP_NODELAY` is set: lettre writes the final `.` line
+//! separately, and with Nagle's algorithm that small write waits for the next hop's delayed
+//! ACK (~40 ms per mail). Idle connections are kept for reuse (checked with `NOOP` first)
+//! for a short while. Each step has the relay's time-out; a time-out, a broken connection or
+//! a 4xx is a temporary failure, a 5xx a refusal passed back.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lettre::Address;
-use lettre::address::Envelope;
 use lettre::transport::smtp::Error as SmtpError;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
-use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::extension::{ClientId, Extension};
 use tokio::net::TcpStream;
 
 use super::session::Delivery;
@@ -32,7 +35,7 @@ pub struct RelayConfig {
     pub port: u16,
     /// Name sent in `EHLO`.
     pub hello_name: String,
-    /// Time-out of a whole delivery to the next hop (connection included).
+    /// Time-out of each step at the next hop (connecting, one command, the data).
     pub timeout: Duration,
 }
 
@@ -156,79 +159,196 @@ impl Relay {
         self.connect().await
     }
 
-    async fn transaction(&self, envelope: &Envelope, message: &[u8]) -> Delivery {
-        let mut conn = match self.connection().await {
-            Ok(c) => c,
-            Err(e) => return Delivery::TempFailed(printable(&e)),
-        };
-        match conn.send(envelope, message).await {
-            Ok(resp) => {
-                self.put_idle(conn);
-                Delivery::Accepted(printable(&format!(
-                    "{} {}",
-                    resp.code(),
-                    resp.message().collect::<Vec<_>>().join(" ")
-                )))
-            }
-            Err(e) => {
-                // lettre has already sent QUIT after a failed command; never reused.
-                conn.abort().await;
-                classify(&e, &self.config)
-            }
-        }
-    }
-
     /// The settings.
     pub fn config(&self) -> &RelayConfig {
         &self.config
     }
 
-    /// Sends `message` (CRLF line ends, not dot-stuffed) from `sender` (empty: the null
-    /// sender) to every one of `recipients`.
-    pub async fn send(&self, sender: &str, recipients: &[String], message: &[u8]) -> Delivery {
-        let from = if sender.is_empty() {
-            None
-        } else {
-            match sender.parse::<Address>() {
-                Ok(a) => Some(a),
-                Err(e) => {
-                    return Delivery::Refused {
-                        code: 553,
-                        status: "5.1.7".into(),
-                        text: format!("bad sender address: {e}"),
-                    };
-                }
-            }
-        };
-        let mut to = Vec::with_capacity(recipients.len());
-        for r in recipients {
-            match r.parse::<Address>() {
-                Ok(a) => to.push(a),
-                Err(e) => {
-                    return Delivery::Refused {
-                        code: 553,
-                        status: "5.1.3".into(),
-                        text: format!("bad recipient address {r}: {e}"),
-                    };
-                }
-            }
-        }
-        let envelope = match Envelope::new(from, to) {
-            Ok(e) => e,
-            Err(e) => return Delivery::TempFailed(format!("cannot build the envelope: {e}")),
-        };
-        // lettre always ends the data with CRLF "." CRLF: without this the message would
-        // grow by an empty line at every hop.
-        let message = message.strip_suffix(b"\r\n").unwrap_or(message);
-        let timeout = self.config.timeout;
-        match tokio::time::timeout(timeout, self.transaction(&envelope, message)).await {
-            Ok(d) => d,
-            Err(_) => Delivery::TempFailed(format!(
-                "next hop {} did not answer within {timeout:?}",
-                self.config
-            )),
+    /// A next-hop session for one client connection (no connection is made yet).
+    pub fn session(&self) -> HopSession {
+        HopSession {
+            relay: self.clone(),
+            conn: None,
+            in_transaction: false,
         }
     }
+
+    /// Sends `message` (CRLF line ends, not dot-stuffed) from `sender` (empty: the null
+    /// sender) to every one of `recipients`, all or nothing: the first refusal ends it.
+    pub async fn send(&self, sender: &str, recipients: &[String], message: &[u8]) -> Delivery {
+        let mut hop = self.session();
+        let mut d = hop.mail(sender, false).await;
+        for r in recipients {
+            if !matches!(d, Delivery::Accepted(_)) {
+                break;
+            }
+            d = hop.rcpt(r).await;
+        }
+        if matches!(d, Delivery::Accepted(_)) {
+            d = hop.data(message).await;
+        }
+        hop.finish().await;
+        d
+    }
+}
+
+/// One client connection's transactions at the next hop (see the module doc).
+pub struct HopSession {
+    relay: Relay,
+    conn: Option<AsyncSmtpConnection>,
+    in_transaction: bool,
+}
+
+impl std::fmt::Debug for HopSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HopSession")
+            .field("connected", &self.conn.is_some())
+            .field("in_transaction", &self.in_transaction)
+            .finish()
+    }
+}
+
+impl HopSession {
+    /// Whether a transaction is open at the next hop (`MAIL` accepted, not yet ended).
+    pub fn in_transaction(&self) -> bool {
+        self.in_transaction
+    }
+
+    /// Sends one command (or the data) with the time-out; on a failure other than a
+    /// reply the connection is dropped.
+    async fn step(&mut self, what: Step<'_>) -> Delivery {
+        let Some(conn) = self.conn.as_mut() else {
+            return Delivery::TempFailed("next hop connection lost".into());
+        };
+        let timeout = self.relay.config.timeout;
+        let result = match what {
+            Step::Command(c) => tokio::time::timeout(timeout, conn.command(c)).await,
+            Step::Message(m) => tokio::time::timeout(timeout, conn.message(m)).await,
+        };
+        match result {
+            Ok(Ok(resp)) => Delivery::Accepted(printable(&format!(
+                "{} {}",
+                resp.code(),
+                resp.message().collect::<Vec<_>>().join(" ")
+            ))),
+            Ok(Err(e)) => {
+                // A 4xx/5xx reply leaves the connection usable; anything else does not.
+                if !(e.is_transient() || e.is_permanent()) {
+                    self.drop_connection().await;
+                }
+                classify(&e, &self.relay.config)
+            }
+            Err(_) => {
+                self.drop_connection().await;
+                Delivery::TempFailed(format!(
+                    "next hop {} did not answer within {timeout:?}",
+                    self.relay.config
+                ))
+            }
+        }
+    }
+
+    async fn drop_connection(&mut self) {
+        if let Some(mut c) = self.conn.take() {
+            c.abort().await;
+        }
+        self.in_transaction = false;
+    }
+
+    /// Opens a transaction: `MAIL FROM:<sender>` (empty: the null sender), with
+    /// `BODY=8BITMIME` when the next hop offers it (the sanitised text may be 8-bit) and
+    /// `SMTPUTF8` when asked for (or the sender is not ASCII).
+    pub async fn mail(&mut self, sender: &str, smtputf8: bool) -> Delivery {
+        if self.in_transaction {
+            self.rset().await;
+        }
+        if self.conn.is_none() {
+            let timeout = self.relay.config.timeout;
+            match tokio::time::timeout(timeout, self.relay.connection()).await {
+                Ok(Ok(c)) => self.conn = Some(c),
+                Ok(Err(e)) => return Delivery::TempFailed(printable(&e)),
+                Err(_) => {
+                    return Delivery::TempFailed(format!(
+                        "cannot connect to next hop {} within {timeout:?}",
+                        self.relay.config
+                    ));
+                }
+            }
+        }
+        let mut cmd = format!("MAIL FROM:<{sender}>");
+        if let Some(c) = &self.conn {
+            let info = c.server_info();
+            if info.supports_feature(Extension::EightBitMime) {
+                cmd.push_str(" BODY=8BITMIME");
+            }
+            if (smtputf8 || !sender.is_ascii()) && info.supports_feature(Extension::SmtpUtfEight) {
+                cmd.push_str(" SMTPUTF8");
+            }
+        }
+        cmd.push_str("\r\n");
+        let d = self.step(Step::Command(&cmd)).await;
+        self.in_transaction = matches!(d, Delivery::Accepted(_));
+        d
+    }
+
+    /// Adds a recipient: the next hop's answer for it.
+    pub async fn rcpt(&mut self, recipient: &str) -> Delivery {
+        if !self.in_transaction {
+            return Delivery::TempFailed("no transaction open at the next hop".into());
+        }
+        self.step(Step::Command(&format!("RCPT TO:<{recipient}>\r\n")))
+            .await
+    }
+
+    /// Sends `DATA` and `message` (CRLF line ends, not dot-stuffed) to the recipients
+    /// accepted so far; ends the transaction.
+    pub async fn data(&mut self, message: &[u8]) -> Delivery {
+        if !self.in_transaction {
+            return Delivery::TempFailed("no transaction open at the next hop".into());
+        }
+        let d = match self.step(Step::Command("DATA\r\n")).await {
+            Delivery::Accepted(_) => {
+                // lettre always ends the data with CRLF "." CRLF: without this the
+                // message would grow by an empty line at every hop.
+                let message = message.strip_suffix(b"\r\n").unwrap_or(message);
+                self.step(Step::Message(message)).await
+            }
+            refused => refused,
+        };
+        self.in_transaction = false;
+        d
+    }
+
+    /// Abandons the open transaction (`RSET`), if any.
+    pub async fn rset(&mut self) {
+        if !self.in_transaction {
+            return;
+        }
+        if !matches!(
+            self.step(Step::Command("RSET\r\n")).await,
+            Delivery::Accepted(_)
+        ) {
+            self.drop_connection().await;
+        }
+        self.in_transaction = false;
+    }
+
+    /// The client connection ended: an open transaction is abandoned and the connection
+    /// kept for reuse.
+    pub async fn finish(mut self) {
+        self.rset().await;
+        if let Some(c) = self.conn.take() {
+            if c.has_broken() {
+                return;
+            }
+            self.relay.put_idle(c);
+        }
+    }
+}
+
+enum Step<'a> {
+    Command(&'a str),
+    Message(&'a [u8]),
 }
 
 fn classify(e: &SmtpError, config: &RelayConfig) -> Delivery {

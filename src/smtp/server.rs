@@ -4,6 +4,9 @@
 //! - At most [`SmtpConfig::max_sessions`] connections at once; more are answered `421` and
 //!   closed. A client that sends garbage is closed after a few errors; it never affects
 //!   other connections.
+//! - **In step with the next hop**: the client's `MAIL` and each `RCPT` are sent on at
+//!   once and answered with the next hop's verdict (see [`super::relay`]), so a recipient
+//!   refused there is refused alone and the others get the message.
 //! - **Fail closed**: `250` only after the next hop said `250`. Next hop down, a time-out,
 //!   a 4xx, a sanitiser error, panic or time-out: `451`, Postfix keeps the mail and retries.
 //!   A 5xx from the next hop is passed back. A panic anywhere in the delivery is a `451`.
@@ -24,8 +27,10 @@ use tokio::sync::{Semaphore, watch};
 use tracing::Instrument;
 
 use super::connection::{Connection, ConnectionError, Line, Stream};
-use super::relay::{Relay, RelayConfig};
-use super::session::{Action, Delivery, MAX_COMMAND_LINE, Session, SessionConfig, Transaction};
+use super::relay::{HopSession, Relay, RelayConfig};
+use super::session::{
+    Action, Delivery, HopStep, MAX_COMMAND_LINE, Session, SessionConfig, Transaction,
+};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
 use crate::frontend::{Connections, Engine, Job, Sanitizing, Verdict};
@@ -230,8 +235,11 @@ async fn serve<S: Stream>(stream: S, inner: Arc<Inner>, mut shutdown: watch::Rec
     tracing::debug!("connection opened");
     let mut conn = Connection::new(stream);
     let mut session = Session::new(inner.config.session.clone());
+    let mut hop = inner.relay.session();
     conn.queue(&session.greeting());
-    match run_session(&mut conn, &mut session, &inner, &mut shutdown).await {
+    let ended = run_session(&mut conn, &mut session, &mut hop, &inner, &mut shutdown).await;
+    hop.finish().await;
+    match ended {
         Ok(()) => tracing::debug!("connection closed"),
         Err(ConnectionError::Closed) if !session.in_transaction() => {
             tracing::debug!("connection closed by the client")
@@ -245,6 +253,7 @@ async fn serve<S: Stream>(stream: S, inner: Arc<Inner>, mut shutdown: watch::Rec
 async fn run_session<S: Stream>(
     conn: &mut Connection<S>,
     session: &mut Session,
+    hop: &mut HopSession,
     inner: &Arc<Inner>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> std::result::Result<(), ConnectionError> {
@@ -271,6 +280,19 @@ async fn run_session<S: Stream>(
         };
         match action {
             Action::Reply(r) => conn.queue(&r),
+            Action::NextHop(step) => {
+                let answer = match step {
+                    HopStep::Mail => {
+                        let t = session.transaction();
+                        hop.mail(&t.sender, t.smtputf8).await
+                    }
+                    HopStep::Rcpt(r) => hop.rcpt(&r).await,
+                };
+                if !matches!(answer, Delivery::Accepted(_)) {
+                    tracing::info!(answer = ?answer, "next hop refused a step of the transaction");
+                }
+                conn.queue(&session.next_hop_answer(&answer));
+            }
             Action::Close(r) => {
                 if r.code >= 400 {
                     tracing::info!(code = r.code, "closing: {}", r.lines.join(" "));
@@ -286,15 +308,13 @@ async fn run_session<S: Stream>(
                 let envelope = session.transaction().clone();
                 match session.data_end(reader) {
                     Err(replies) => {
-                        let (result, code) = match replies.first() {
-                            Some(r) if r.code < 500 => ("tempfail", r.code),
-                            Some(r) => ("rejected", r.code),
-                            None => ("tempfail", 451),
+                        hop.rset().await;
+                        let (result, code, text) = match replies.first() {
+                            Some(r) if r.code < 500 => ("tempfail", r.code, r.lines.join(" ")),
+                            Some(r) => ("rejected", r.code, r.lines.join(" ")),
+                            None => ("tempfail", 451, String::new()),
                         };
-                        let detail = format!(
-                            "{code}: message of {size} bytes is over the limit of {} bytes",
-                            cfg.session.max_message_bytes
-                        );
+                        let detail = format!("{code}: {text} (message of {size} bytes)");
                         audit::record(&AuditRecord {
                             front_end: "smtp",
                             queue_id: envelope.queue_id(),
@@ -311,13 +331,17 @@ async fn run_session<S: Stream>(
                         }
                     }
                     Ok(txn) => {
-                        let delivery = deliver(inner, txn).await;
+                        let delivery = deliver(inner, txn, hop).await;
                         for r in session.delivered(&delivery) {
                             conn.queue(&r);
                         }
                     }
                 }
             }
+        }
+        if hop.in_transaction() && !session.in_transaction() {
+            // RSET, a new EHLO or a refused MAIL: the next hop's transaction goes too.
+            hop.rset().await;
         }
     }
 }
@@ -333,11 +357,23 @@ async fn close_for_shutdown<S: Stream>(
     conn.flush().await
 }
 
-/// Sanitises and relays one message in its own task, so that a panic is a `451`.
-async fn deliver(inner: &Arc<Inner>, txn: Transaction) -> Delivery {
-    let task = tokio::spawn(deliver_inner(inner.clone(), txn).in_current_span());
+/// Sanitises and relays one message in its own task, so that a panic is a `451` (the
+/// next-hop connection is then dropped and a new one made for the next message).
+async fn deliver(inner: &Arc<Inner>, txn: Transaction, hop: &mut HopSession) -> Delivery {
+    let mut owned = std::mem::replace(hop, inner.relay.session());
+    let inner2 = inner.clone();
+    let task = tokio::spawn(
+        async move {
+            let d = deliver_inner(inner2, txn, &mut owned).await;
+            (d, owned)
+        }
+        .in_current_span(),
+    );
     match task.await {
-        Ok(d) => d,
+        Ok((d, back)) => {
+            *hop = back;
+            d
+        }
         Err(e) => {
             tracing::error!(error = %e, "delivery task failed; answering 451");
             Delivery::TempFailed("internal error".into())
@@ -366,18 +402,14 @@ fn to_crlf(msg: Vec<u8>) -> Vec<u8> {
     out
 }
 
-async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction) -> Delivery {
+async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSession) -> Delivery {
     let started = Instant::now();
     let bytes_in = txn.data.len();
     let bypassed = inner.bypass.applies(&txn.sender, &txn.recipients);
     let mut outcome = None;
     let mut quarantine_id = None;
     let (delivery, done_as) = if bypassed {
-        let d = inner
-            .relay
-            .send(&txn.sender, &txn.recipients, &txn.data)
-            .await;
-        (d, "bypassed")
+        (hop.data(&txn.data).await, "bypassed")
     } else {
         let job = Job {
             message: std::mem::take(&mut txn.data),
@@ -392,10 +424,7 @@ async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction) -> Delivery {
         match done.verdict {
             Verdict::Sanitized(o) => {
                 let message = to_crlf(o.to_message());
-                let d = inner
-                    .relay
-                    .send(&txn.sender, &txn.recipients, &message)
-                    .await;
+                let d = hop.data(&message).await;
                 outcome = Some(o);
                 (d, "sanitized")
             }
@@ -410,6 +439,7 @@ async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction) -> Delivery {
             Verdict::Failed(reason) => (Delivery::TempFailed(reason), "tempfail"),
         }
     };
+    hop.rset().await; // after a rejection or failure: nothing is sent
     let (result, detail) = match &delivery {
         Delivery::Accepted(reply) => (done_as, format!("next hop: {reply}")),
         Delivery::TempFailed(why) => ("tempfail", why.clone()),

@@ -8,6 +8,16 @@
 //! [`Session::data_end`]. A whole [`Transaction`] is delivered by the caller, which reports
 //! the [`Delivery`] result to [`Session::delivered`] for the final replies (one per
 //! recipient in LMTP).
+//!
+//! `MAIL` and `RCPT` are decided by the next hop, in step ([`Action::NextHop`]): the caller
+//! sends the step on (see [`crate::smtp::relay::HopSession`]) and hands the next hop's
+//! answer to [`Session::next_hop_answer`], which gives the reply. So each recipient gets the
+//! next hop's own verdict at `RCPT` time, and the message is later delivered to exactly the
+//! recipients accepted.
+//!
+//! Addresses: `smtp-proto` parses the commands, except two valid RFC 5321 forms it refuses,
+//! which are recognised here: address literals (`user@[192.0.2.1]`,
+//! `user@[IPv6:2001:db8::1]`) and the bare `RCPT TO:<postmaster>`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -158,9 +168,22 @@ pub enum Delivery {
     },
 }
 
+/// A step of the transaction that the next hop decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HopStep {
+    /// Open a transaction from the sender of [`Session::transaction`] (`SMTPUTF8` when
+    /// given by the client).
+    Mail,
+    /// Add this recipient (wire form).
+    Rcpt(String),
+}
+
 /// What the connection must do after a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
+    /// Send the step to the next hop and give its answer to [`Session::next_hop_answer`],
+    /// whose reply goes to the client.
+    NextHop(HopStep),
     /// Send the reply and read the next command.
     Reply(Reply),
     /// Send the reply (354) and read the message data with a fresh [`DataReader`].
@@ -192,6 +215,8 @@ pub struct Session {
     errors: usize,
     txn: Transaction,
     xforward: BTreeMap<String, String>,
+    /// The step waiting for the next hop's answer.
+    pending: Option<HopStep>,
 }
 
 /// Result of a [`DataReader::feed`].
@@ -204,14 +229,25 @@ pub struct Fed {
 }
 
 /// Reads message data after `DATA`: removes the dot-stuffing (RFC 5321 4.5.2), stops at
-/// the `.` line (CRLF or bare LF line ends), and keeps at most `limit` bytes (past it the
-/// data is counted and thrown away).
+/// the `.` line, and keeps at most `limit` bytes (past it the data is counted and thrown
+/// away).
+///
+/// Only `<CR><LF>.<CR><LF>` ends the data (a `.` line at the very start counts too). A
+/// bare `<LF>` is not a line end here: it never ends the data and never starts a line
+/// whose dot would be unstuffed, so `\n.\n` inside the data stays data ("SMTP smuggling",
+/// CVE-2023-51764). The reader notes that it saw one ([`DataReader::bare_lf`]) and the
+/// session then rejects the message, as Postfix does with `smtpd_forbid_bare_newline =
+/// reject`.
 #[derive(Debug)]
 pub struct DataReader {
     data: Vec<u8>,
     size: usize,
     limit: usize,
     at_line_start: bool,
+    /// The last byte taken was a `<CR>` (a `<LF>` at the start of the next input ends a
+    /// line).
+    after_cr: bool,
+    bare_lf: bool,
 }
 
 impl DataReader {
@@ -222,6 +258,8 @@ impl DataReader {
             size: 0,
             limit,
             at_line_start: true,
+            after_cr: false,
+            bare_lf: false,
         }
     }
 
@@ -241,50 +279,43 @@ impl DataReader {
         while pos < input.len() {
             let rest = &input[pos..];
             if self.at_line_start && rest[0] == b'.' {
-                match rest.get(1) {
-                    None => {
+                match (rest.get(1), rest.get(2)) {
+                    (None, _) | (Some(b'\r'), None) => {
                         return Fed {
                             consumed: pos,
                             done: false,
                         };
                     }
-                    Some(b'\n') => {
+                    (Some(b'\r'), Some(b'\n')) => {
                         return Fed {
-                            consumed: pos + 2,
+                            consumed: pos + 3,
                             done: true,
                         };
                     }
-                    Some(b'\r') => match rest.get(2) {
-                        None => {
-                            return Fed {
-                                consumed: pos,
-                                done: false,
-                            };
-                        }
-                        Some(b'\n') => {
-                            return Fed {
-                                consumed: pos + 3,
-                                done: true,
-                            };
-                        }
-                        Some(_) => pos += 1, // ".\rX": unstuff
-                    },
-                    Some(_) => pos += 1, // unstuff
+                    _ => pos += 1, // unstuff
                 }
                 self.at_line_start = false;
+                self.after_cr = false;
                 continue;
             }
-            let rest = &input[pos..];
             match memchr::memchr(b'\n', rest) {
                 Some(i) => {
+                    let crlf = if i == 0 {
+                        self.after_cr
+                    } else {
+                        rest[i - 1] == b'\r'
+                    };
+                    self.bare_lf |= !crlf;
                     self.push(&rest[..=i]);
                     pos += i + 1;
-                    self.at_line_start = true;
+                    self.at_line_start = crlf;
+                    self.after_cr = false;
                 }
                 None => {
                     self.push(rest);
                     pos = input.len();
                     self.at_line_start = false;
+                    self.after_cr = rest.last() == Some(&b'\r');
                 }
             }
         }
@@ -292,6 +323,11 @@ impl DataReader {
             consumed: pos,
             done: false,
         }
+    }
+
+    /// Whether the data held a bare `<LF>` (one not preceded by `<CR>`).
+    pub fn bare_lf(&self) -> bool {
+        self.bare_lf
     }
 
     /// Bytes of data seen so far (after unstuffing), kept or not.
@@ -358,9 +394,88 @@ fn wire_form(addr: &str) -> String {
     out
 }
 
-/// Whether lettre (the relay) can send to / from this address.
+/// Whether this is a well-formed address (lettre's checks: dot-atom or quoted local part,
+/// domain or IP literal).
 fn address_ok(addr: &str) -> bool {
     addr.parse::<lettre::Address>().is_ok()
+}
+
+/// Placeholder domain put in place of an address literal for `smtp-proto`.
+const LITERAL_PLACEHOLDER: &str = "@literal.invalid";
+
+/// An address form `smtp-proto` refuses, recognised by hand.
+struct Special {
+    /// The command line with the address replaced by a placeholder `smtp-proto` takes (the
+    /// parameters are still parsed by it).
+    line: Vec<u8>,
+    /// The address literal (`[192.0.2.1]`), or `None` for `<postmaster>`.
+    literal: Option<String>,
+    /// The address as given (for `<postmaster>`).
+    given: String,
+}
+
+/// Whether `domain` is an RFC 5321 address literal: `[IPv4]` or `[IPv6:...]`.
+fn address_literal_ok(domain: &str) -> bool {
+    let Some(inner) = domain.strip_prefix('[').and_then(|d| d.strip_suffix(']')) else {
+        return false;
+    };
+    match inner.get(..5) {
+        Some(tag) if tag.eq_ignore_ascii_case("IPv6:") => {
+            inner[5..].parse::<std::net::Ipv6Addr>().is_ok()
+        }
+        _ => inner.parse::<std::net::Ipv4Addr>().is_ok(),
+    }
+}
+
+/// `MAIL FROM:<user@[literal]>`, `RCPT TO:<user@[literal]>` or `RCPT TO:<postmaster>`.
+fn special_address(line: &[u8]) -> Option<Special> {
+    let text = std::str::from_utf8(line).ok()?;
+    let verb = text.get(..4)?;
+    let rcpt = verb.eq_ignore_ascii_case("RCPT");
+    if !rcpt && !verb.eq_ignore_ascii_case("MAIL") {
+        return None;
+    }
+    let open = text.find('<')?;
+    let close = open + text[open..].find('>')?;
+    let inner = &text[open + 1..close];
+    // smtp-proto turns `<postmaster>` into the null sender: caught here for MAIL too (and
+    // refused there: RFC 5321 allows it as a recipient only).
+    let (placeholder, literal) = if inner.eq_ignore_ascii_case("postmaster") {
+        ("postmaster@postmaster.invalid".to_string(), None)
+    } else {
+        let (local, domain) = inner.rsplit_once('@')?;
+        if !address_literal_ok(domain) {
+            return None;
+        }
+        (
+            format!("{local}{LITERAL_PLACEHOLDER}"),
+            Some(domain.to_string()),
+        )
+    };
+    let mut new = Vec::with_capacity(line.len() + 20);
+    new.extend_from_slice(&line[..=open]);
+    new.extend_from_slice(placeholder.as_bytes());
+    new.extend_from_slice(&line[close..]);
+    Some(Special {
+        line: new,
+        literal,
+        given: inner.to_string(),
+    })
+}
+
+impl Special {
+    /// The real address for the one `smtp-proto` parsed from the placeholder line.
+    fn address(&self, parsed: &str) -> Option<String> {
+        match &self.literal {
+            None => Some(self.given.clone()),
+            Some(lit) => {
+                let wire = wire_form(parsed);
+                let local = wire.strip_suffix(LITERAL_PLACEHOLDER)?;
+                // The local part must be one lettre (and the next hop) takes.
+                address_ok(&format!("{local}@x.example")).then(|| format!("{local}@{lit}"))
+            }
+        }
+    }
 }
 
 impl Session {
@@ -373,6 +488,7 @@ impl Session {
             errors: 0,
             txn: Transaction::default(),
             xforward: BTreeMap::new(),
+            pending: None,
         }
     }
 
@@ -413,6 +529,7 @@ impl Session {
 
     fn reset(&mut self) {
         self.txn = Transaction::default();
+        self.pending = None;
         if self.state != State::Fresh {
             self.state = State::Ready;
         }
@@ -452,9 +569,18 @@ impl Session {
 
     /// Handles one command line (with its line end).
     pub fn command(&mut self, line: &[u8]) -> Action {
-        if matches!(self.state, State::Data | State::Delivering) {
+        if matches!(self.state, State::Data | State::Delivering) || self.pending.is_some() {
             // The connection never does this; answer as a protocol error anyway.
             return Action::Close(Reply::new(421, "4.5.0", "Command out of sequence"));
+        }
+        if line.ends_with(b"\n") && !line.ends_with(b"\r\n") {
+            // As Postfix with `smtpd_forbid_bare_newline = reject`: commands too must end
+            // with <CR><LF>.
+            return self.error(Reply::new(
+                500,
+                "5.5.2",
+                "Command rejected: bare <LF> received",
+            ));
         }
         let word_end = line
             .iter()
@@ -470,9 +596,15 @@ impl Session {
             v.push(b'\n');
             Cow::Owned(v)
         };
+        if let Some(special) = special_address(&line) {
+            return match Request::parse(&mut special.line.iter()) {
+                Ok(req) => self.request(req, Some(&special)),
+                Err(_) => self.error(Reply::new(553, "5.1.3", "Bad address syntax")),
+            };
+        }
         let parsed = Request::parse(&mut line.iter());
         match parsed {
-            Ok(req) => self.request(req),
+            Ok(req) => self.request(req, None),
             Err(ProtoError::UnknownCommand) | Err(ProtoError::NeedsMoreData { .. }) => {
                 self.error(Reply::new(500, "5.5.2", "Command unrecognized"))
             }
@@ -562,7 +694,7 @@ impl Session {
         }
     }
 
-    fn request(&mut self, req: Request<Cow<'_, str>>) -> Action {
+    fn request(&mut self, req: Request<Cow<'_, str>>, special: Option<&Special>) -> Action {
         match req {
             Request::Ehlo { host } => self.hello(&host, true, false),
             Request::Helo { host } => self.hello(&host, false, false),
@@ -574,10 +706,16 @@ impl Session {
                 if self.in_transaction() {
                     return self.error(Reply::new(503, "5.5.1", "Nested MAIL command"));
                 }
-                let sender = wire_form(&from.address);
-                if !sender.is_empty() && !address_ok(&sender) {
+                let sender = match special {
+                    Some(sp) if sp.literal.is_some() => sp.address(&from.address),
+                    Some(_) => None, // <postmaster> is for RCPT only
+                    None => {
+                        Some(wire_form(&from.address)).filter(|s| s.is_empty() || address_ok(s))
+                    }
+                };
+                let Some(sender) = sender else {
                     return self.error(Reply::new(553, "5.1.7", "Bad sender address syntax"));
-                }
+                };
                 if from.size > self.config.max_message_bytes {
                     return Action::Reply(Reply::new(
                         552,
@@ -599,7 +737,8 @@ impl Session {
                     ..Transaction::default()
                 };
                 self.state = State::Mail;
-                Action::Reply(Reply::new(250, "2.1.0", "Ok"))
+                self.pending = Some(HopStep::Mail);
+                Action::NextHop(HopStep::Mail)
             }
             Request::Rcpt { to } => {
                 if self.state != State::Mail {
@@ -608,12 +747,15 @@ impl Session {
                 if self.txn.recipients.len() >= self.config.max_recipients {
                     return Action::Reply(Reply::new(452, "4.5.3", "Too many recipients"));
                 }
-                let rcpt = wire_form(&to.address);
-                if !address_ok(&rcpt) {
+                let rcpt = match special {
+                    Some(sp) => sp.address(&to.address),
+                    None => Some(wire_form(&to.address)).filter(|r| address_ok(r)),
+                };
+                let Some(rcpt) = rcpt else {
                     return self.error(Reply::new(553, "5.1.3", "Bad recipient address syntax"));
-                }
-                self.txn.recipients.push(rcpt);
-                Action::Reply(Reply::new(250, "2.1.5", "Ok"))
+                };
+                self.pending = Some(HopStep::Rcpt(rcpt.clone()));
+                Action::NextHop(HopStep::Rcpt(rcpt))
             }
             Request::Data => {
                 if self.state != State::Mail {
@@ -657,12 +799,47 @@ impl Session {
         }
     }
 
+    /// The next hop's answer to the pending [`HopStep`]: the reply for the client. A
+    /// refused `MAIL` ends the transaction; a refused `RCPT` leaves that recipient out.
+    pub fn next_hop_answer(&mut self, answer: &Delivery) -> Reply {
+        let Some(step) = self.pending.take() else {
+            return Reply::new(503, "5.5.1", "Nothing sent to the next hop");
+        };
+        let accepted = matches!(answer, Delivery::Accepted(_));
+        match step {
+            HopStep::Mail if accepted => Reply::new(250, "2.1.0", "Ok"),
+            HopStep::Mail => {
+                self.reset();
+                hop_refusal(answer)
+            }
+            HopStep::Rcpt(r) if accepted => {
+                self.txn.recipients.push(r);
+                Reply::new(250, "2.1.5", "Ok")
+            }
+            HopStep::Rcpt(_) => hop_refusal(answer),
+        }
+    }
+
     /// The data has ended (the `.` line was read by `reader`). Returns the transaction to
     /// deliver, or the reply(ies) refusing it (over the size limit).
     pub fn data_end(&mut self, reader: DataReader) -> Result<Transaction, Vec<Reply>> {
         if self.state != State::Data {
             self.reset();
             return Err(vec![Reply::new(503, "5.5.1", "No DATA in progress")]);
+        }
+        if reader.bare_lf() {
+            // As Postfix with `smtpd_forbid_bare_newline = reject`: nothing of this data
+            // is delivered (a smuggled second message inside it neither).
+            let n = self.reply_count();
+            self.reset();
+            return Err(vec![
+                Reply::new(
+                    550,
+                    "5.5.2",
+                    "Message rejected: bare <LF> received"
+                );
+                n
+            ]);
         }
         if reader.over_limit() {
             let max = self.config.max_message_bytes;
@@ -719,26 +896,36 @@ impl Session {
                 "4.3.0",
                 format!("Message not delivered, try again later: {why}"),
             ),
-            Delivery::Refused { code, status, text } => {
-                let code = if (500..600).contains(code) {
-                    *code
-                } else {
-                    554
-                };
-                let status = if status.starts_with("5.") {
-                    status.as_str()
-                } else {
-                    "5.0.0"
-                };
-                Reply::new(
-                    code,
-                    status,
-                    format!("Next hop refused the message: {text}"),
-                )
-            }
+            Delivery::Refused { .. } => hop_refusal(delivery),
         };
         self.reset();
         vec![reply; n]
+    }
+}
+
+/// A next hop's refusal as a reply: its own 5xx code and status, or `451` for a
+/// temporary failure.
+fn hop_refusal(answer: &Delivery) -> Reply {
+    match answer {
+        Delivery::Refused { code, status, text } => {
+            let code = if (500..600).contains(code) {
+                *code
+            } else {
+                554
+            };
+            let status = if status.starts_with("5.") {
+                status.as_str()
+            } else {
+                "5.0.0"
+            };
+            Reply::new(code, status, format!("Next hop refused: {text}"))
+        }
+        Delivery::TempFailed(why) => Reply::new(
+            451,
+            "4.3.0",
+            format!("Next hop failed, try again later: {why}"),
+        ),
+        Delivery::Accepted(_) => Reply::new(250, "2.0.0", "Ok"),
     }
 }
 
@@ -750,11 +937,21 @@ mod tests {
     fn code(a: &Action) -> u16 {
         match a {
             Action::Reply(r) | Action::ReadData(r) | Action::Close(r) => r.code,
+            Action::NextHop(_) => 0,
         }
     }
 
+    /// One command; a next-hop step is accepted.
     fn run(s: &mut Session, line: &str) -> u16 {
-        code(&s.command(format!("{line}\r\n").as_bytes()))
+        run_with(s, line, &Delivery::Accepted("ok".into()))
+    }
+
+    /// One command; a next-hop step gets `answer`.
+    fn run_with(s: &mut Session, line: &str, answer: &Delivery) -> u16 {
+        match s.command(format!("{line}\r\n").as_bytes()) {
+            Action::NextHop(_) => s.next_hop_answer(answer).code,
+            a => code(&a),
+        }
     }
 
     fn read_all(input: &[u8]) -> (Vec<u8>, usize) {
@@ -771,11 +968,61 @@ mod tests {
         assert_eq!(n, 11);
         let (d, _) = read_all(b".\r\n");
         assert_eq!(d, b"");
-        let (d, _) = read_all(b"...\r\n.x\r\n.\n");
+        let (d, _) = read_all(b"...\r\n.x\r\n.\r\n");
         assert_eq!(d, b"..\r\nx\r\n");
         // A dot inside a line is data.
         let (d, _) = read_all(b"a.\r\n. \r\n.\r\n");
         assert_eq!(d, b"a.\r\n \r\n");
+    }
+
+    #[test]
+    fn only_crlf_dot_crlf_ends_the_data() {
+        // The smuggling shapes: a bare LF before or after the dot is data, not an end.
+        for wire in [
+            &b"a\n.\nMAIL FROM:<x@y>\r\n.\r\n"[..],
+            b"a\r\n.\nMAIL FROM:<x@y>\r\n.\r\n",
+            b"a\n.\r\nMAIL FROM:<x@y>\r\n.\r\n",
+        ] {
+            for cut in 0..wire.len() {
+                let mut r = DataReader::new(1 << 20);
+                let f1 = r.feed(&wire[..cut]);
+                assert!(!f1.done, "{wire:?} cut {cut}");
+                let f2 = r.feed(&wire[f1.consumed..]);
+                assert!(f2.done, "{wire:?} cut {cut}");
+                assert_eq!(f1.consumed + f2.consumed, wire.len());
+                assert!(r.bare_lf(), "{wire:?}");
+                assert!(r.into_data().ends_with(b"MAIL FROM:<x@y>\r\n"));
+            }
+        }
+        let mut r = DataReader::new(100);
+        assert!(r.feed(b"a\r\nb\r\n.\r\n").done);
+        assert!(!r.bare_lf());
+    }
+
+    #[test]
+    fn bare_lf_command_is_rejected() {
+        let mut s = Session::new(SessionConfig::default());
+        assert_eq!(code(&s.command(b"EHLO x\n")), 500);
+        assert_eq!(run(&mut s, "EHLO x"), 250);
+        assert_eq!(code(&s.command(b"MAIL FROM:<a@b.example>\n")), 500);
+        assert!(!s.in_transaction());
+    }
+
+    #[test]
+    fn bare_lf_in_data_is_rejected() {
+        let mut s = Session::new(SessionConfig::default());
+        for l in ["EHLO x", "MAIL FROM:<a@b.example>", "RCPT TO:<c@d.example>"] {
+            assert_eq!(run(&mut s, l), 250);
+        }
+        assert_eq!(run(&mut s, "DATA"), 354);
+        let mut r = s.data_reader();
+        // The bare LF does not start a line: ".\r\n" after it is data.
+        assert!(!r.feed(b"x\n.\r\n").done);
+        assert!(r.feed(b"y\r\n.\r\n").done);
+        let e = s.data_end(r).unwrap_err();
+        assert_eq!((e.len(), e[0].code), (1, 550));
+        assert!(e[0].lines[0].contains("bare <LF>"));
+        assert!(!s.in_transaction());
     }
 
     #[test]
@@ -867,6 +1114,7 @@ mod tests {
         assert_eq!(run(&mut s, "MAIL FROM:<a@b.example> BODY=BINARYMIME"), 555);
         assert_eq!(run(&mut s, "MAIL FROM:<a@b.example>"), 250);
         assert_eq!(run(&mut s, "RCPT TO:<nodomain>"), 553);
+        assert_eq!(run(&mut s, "RCPT TO:<a@[192.0.2.1]"), 553);
         assert_eq!(run(&mut s, "RCPT TO:<a@x.example>"), 250);
         assert_eq!(run(&mut s, "RCPT TO:<b@x.example>"), 250);
         assert_eq!(run(&mut s, "RCPT TO:<c@x.example>"), 452);
@@ -901,8 +1149,21 @@ mod tests {
         assert_eq!(run(&mut s, "MAIL FROM:<送信者@例え.jp> SMTPUTF8"), 250);
         assert_eq!(run(&mut s, "RCPT TO:<受信者@lgwan.example>"), 250);
         assert_eq!(run(&mut s, "RCPT TO:<\"quoted local\"@lgwan.example>"), 250);
-        // Address literals are refused by smtp-proto's parser (a known limitation).
-        assert_eq!(run(&mut s, "RCPT TO:<user+tag@[192.0.2.1]>"), 553);
+        // Address literals and <postmaster> (RFC 5321 4.1.3, 4.5.1), which smtp-proto
+        // refuses, are parsed here.
+        assert_eq!(run(&mut s, "RCPT TO:<user+tag@[192.0.2.1]>"), 250);
+        assert_eq!(run(&mut s, "RCPT TO:<\"q x\"@[IPv6:2001:db8::1]>"), 250);
+        assert_eq!(run(&mut s, "RCPT TO:<Postmaster>"), 250);
+        for bad in [
+            "RCPT TO:<a@[192.0.2.300]>",
+            "RCPT TO:<a@[IPv6:zz]>",
+            "RCPT TO:<a@[tag:x]>",
+            "RCPT TO:<a b@[192.0.2.1]>",
+            "RCPT TO:<postmistress>",
+            "RCPT TO:<@[192.0.2.1]>",
+        ] {
+            assert_eq!(run(&mut s, bad), 553, "{bad}");
+        }
         assert_eq!(run(&mut s, "DATA"), 354);
         let mut r = s.data_reader();
         r.feed(b".\r\n");
@@ -910,8 +1171,67 @@ mod tests {
         assert_eq!(txn.sender, "送信者@例え.jp");
         assert_eq!(
             txn.recipients,
-            ["受信者@lgwan.example", "\"quoted local\"@lgwan.example",]
+            [
+                "受信者@lgwan.example",
+                "\"quoted local\"@lgwan.example",
+                "user+tag@[192.0.2.1]",
+                "\"q x\"@[IPv6:2001:db8::1]",
+                "Postmaster",
+            ]
         );
+        let mut s = Session::new(SessionConfig::default());
+        assert_eq!(run(&mut s, "EHLO x"), 250);
+        assert_eq!(run(&mut s, "MAIL FROM:<postmaster>"), 553);
+        assert_eq!(
+            run(&mut s, "MAIL FROM:<a@[192.0.2.1]> SIZE=10 BODY=8BITMIME"),
+            250
+        );
+        assert_eq!(s.transaction().sender, "a@[192.0.2.1]");
+        assert!(s.transaction().eight_bit);
+    }
+
+    #[test]
+    fn next_hop_decides_each_recipient() {
+        let mut s = Session::new(SessionConfig::default());
+        let refused = Delivery::Refused {
+            code: 550,
+            status: "5.1.1".into(),
+            text: "no such user".into(),
+        };
+        assert_eq!(run(&mut s, "EHLO x"), 250);
+        assert_eq!(
+            run_with(
+                &mut s,
+                "MAIL FROM:<a@b.example>",
+                &Delivery::TempFailed("down".into())
+            ),
+            451
+        );
+        assert!(!s.in_transaction());
+        assert_eq!(run(&mut s, "RCPT TO:<c@d.example>"), 503);
+        assert_eq!(run(&mut s, "MAIL FROM:<a@b.example>"), 250);
+        assert_eq!(run(&mut s, "RCPT TO:<c@d.example>"), 250);
+        assert_eq!(run_with(&mut s, "RCPT TO:<x@d.example>", &refused), 550);
+        assert_eq!(
+            run_with(
+                &mut s,
+                "RCPT TO:<y@d.example>",
+                &Delivery::TempFailed("busy".into())
+            ),
+            451
+        );
+        assert_eq!(run(&mut s, "DATA"), 354);
+        let mut r = s.data_reader();
+        r.feed(b".\r\n");
+        assert_eq!(s.data_end(r).unwrap().recipients, ["c@d.example"]);
+        // A command while a step is pending is a protocol error.
+        let mut s = Session::new(SessionConfig::default());
+        run(&mut s, "EHLO x");
+        assert!(matches!(
+            s.command(b"MAIL FROM:<a@b.example>\r\n"),
+            Action::NextHop(HopStep::Mail)
+        ));
+        assert!(matches!(s.command(b"NOOP\r\n"), Action::Close(_)));
     }
 
     #[test]
@@ -978,8 +1298,17 @@ mod tests {
             0..40,
         ), lmtp in any::<bool>()) {
             let mut s = Session::new(SessionConfig { lmtp, ..SessionConfig::default() });
-            for line in &lines {
+            for (i, line) in lines.iter().enumerate() {
                 match s.command(line) {
+                    Action::NextHop(_) => {
+                        let answer = if i % 3 == 0 {
+                            Delivery::TempFailed("x".into())
+                        } else {
+                            Delivery::Accepted("ok".into())
+                        };
+                        let r = s.next_hop_answer(&answer);
+                        prop_assert!(r.code == 250 || r.code == 451);
+                    }
                     Action::ReadData(_) => {
                         let mut r = s.data_reader();
                         r.feed(line);

@@ -38,6 +38,15 @@
 #                 exactly once and sanitised
 #   filter-lmtp   the same filter over LMTP (Postfix lmtp client ->
 #                 mugai smtp --lmtp): all delivered, all sanitised
+#   filter-rcpt   two recipients, the next hop refuses one at RCPT (550 5.1.1):
+#                 only that one bounces, the other is delivered sanitised
+#   filter-bare-lf  raw client straight to mugai smtp: <LF>.<LF> smuggling a
+#                 second transaction with a spoofed sender: 550, nothing relayed
+#   filter-literal  envelope sender with an address literal (lit@[127.0.0.1])
+#                 through Postfix and mugai smtp: delivered sanitised
+#   starvation    (E2E_STARVATION=0 skips) milter --max-concurrent 1
+#                 --timeout 5: 8 slow mails answered 4xx, then 100 good ones
+#                 all accepted and delivered sanitised
 # Last line: "e2e: N passed, M failed"; exit 0 iff M = 0.
 # shellcheck disable=SC2034  # E2E_RCPTS, loop counters: used by lib.sh / as timers
 set -u -o pipefail
@@ -53,7 +62,7 @@ for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
         --self-test) SELFTEST=1 ;;
-        -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,51p' "$0"; exit 0 ;;
         *) echo "unknown argument: $a" >&2; exit 2 ;;
     esac
 done
@@ -76,7 +85,7 @@ fi
 case "$MUGAI_BIN" in /*) ;; *) MUGAI_BIN="$E2E_REPO/$MUGAI_BIN" ;; esac
 E2E_CORPUS=${E2E_CORPUS:-testdata/mails}
 case "$E2E_CORPUS" in /*) ;; *) E2E_CORPUS="$E2E_REPO/$E2E_CORPUS" ;; esac
-E2E_RCPTS="benchplain benchmilter load fault probe filter filterfault filterlmtp"
+E2E_RCPTS="benchplain benchmilter load fault probe filter filterfault filterlmtp filterrcpt refused rcptbounce filterlf filterlit starve starveslow"
 
 trap e2e_cleanup EXIT
 trap 'e2e_log "interrupted"; t_fail interrupted; summary; exit 130' INT TERM
@@ -95,7 +104,8 @@ command -v "$E2E_PY" >/dev/null || die setup "python3 missing"
 case "$MUGAI_BIN" in *.py) MILTER_RUN="$E2E_PY $MUGAI_BIN" ;; *) MILTER_RUN="$MUGAI_BIN" ;; esac
 
 E2E_WORK=$(mktemp -d "${E2E_TMP:-/tmp}/mugai-e2e.XXXXXX") || die setup "mktemp"
-read -r P_PLAIN P_MILTER P_QUEUED P_FILTER P_REINJECT MILTER_PORT FILTER_PORT P_FILTER_LMTP FILTER_LMTP_PORT <<<"$(e2e_free_ports 9)"
+read -r P_PLAIN P_MILTER P_QUEUED P_FILTER P_REINJECT MILTER_PORT FILTER_PORT P_FILTER_LMTP FILTER_LMTP_PORT \
+    P_FILTER_RCPT P_REINJECT_STRICT FILTER_RCPT_PORT <<<"$(e2e_free_ports 12)"
 MILTER_CMD="$MILTER_RUN milter --listen inet:127.0.0.1:$MILTER_PORT"
 MILTER_LOG=$E2E_WORK/log/milter.log
 MAILBASE=$E2E_WORK/mail/lgwan.example
@@ -284,6 +294,85 @@ fault_scenario() {
 }
 fault_scenario
 
+# --- milter starvation: slow mails past their time-out must not block the next ones -----
+# The milter restarted with --max-concurrent 1 --timeout 5; 8 mails that are slow to
+# sanitise (E2E_STARVE_FAMILY: uu-noend, default, or an HTML unit such as `<div/>`;
+# E2E_STARVE_KB, default 1500) are sent at once: each must be answered (4xx at its
+# time-out, or 250), and the work must stop at the deadline passed into the sanitiser,
+# so that the 100 good mails sent after them are all accepted (no 4xx) and delivered
+# sanitised. uu-noend is not yet stopped by the core's budget (19 s for 1.5 MB): the
+# front end then gives the overdue work's slot to the next message. E2E_STARVATION=0
+# skips it.
+starvation_scenario() {
+    local man=$E2E_WORK/starve.manifest.jsonl md=$MAILBASE/starve out
+    milter_stop TERM
+    local saved=$MILTER_CMD
+    MILTER_CMD="$saved --max-concurrent 1 --timeout 5"
+    milter_start "$MILTER_LOG" || { t_fail "starvation: milter start"; MILTER_CMD=$saved; return 1; }
+    out=$("$E2E_PY" - "$P_MILTER" "${E2E_STARVE_FAMILY:-uu-noend}" "${E2E_STARVE_KB:-1500}" <<'EOF'
+import smtplib, sys, threading, time
+port, family, kb = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+if family == "uu-noend":   # uuencode blocks never ended (the smuggling scan's family)
+    ctype, unit = "text/plain", "begin 644 a.bin\r\nM86)C\r\n"
+else:                      # an HTML unit repeated, e.g. <div/>
+    ctype, unit = "text/html", family
+text = unit * (kb * 1024 // len(unit))
+if ctype == "text/html":
+    text = "\r\n".join(text[i:i + 900] for i in range(0, len(text), 900))
+codes = []
+def one(i):
+    msg = ("From: a@internet.example\r\nTo: starveslow@lgwan.example\r\nSubject: slow %d\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: %s; charset=us-ascii\r\n\r\n%s\r\n" % (i, ctype, text))
+    try:
+        s = smtplib.SMTP("127.0.0.1", port, timeout=300)
+        s.sendmail("sender@lgwan.example", ["starveslow@lgwan.example"], msg.encode())
+        codes.append("250")
+        s.quit()
+    except smtplib.SMTPResponseException as e:
+        codes.append(str(e.smtp_code))
+    except Exception as e:
+        codes.append("err:%r" % e)
+t0 = time.time()
+ts = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+for t in ts: t.start()
+for t in ts: t.join()
+print("%s %.1f" % (",".join(sorted(codes)), time.time() - t0))
+EOF
+)
+    e2e_log "starvation: 8 slow mails answered: $out"
+    # Each slow mail is answered: 4xx at its time-out, or 250 if sanitised within it (a
+    # core fast on this family). Never a hang, never lost (err).
+    case "$out" in
+        *err*|"") t_fail "starvation: slow mails" "want a reply for all 8, got $out" ;;
+        *) t_pass "starvation: 8 slow mails (${E2E_STARVE_FAMILY:-uu-noend}, ${E2E_STARVE_KB:-1500} KB) answered: codes,seconds = $out" ;;
+    esac
+    : >"$man"
+    send --port "$P_MILTER" --rcpt starve@lgwan.example --manifest "$man" --tag starve \
+        --generate 100 --seed 41 --concurrency 4 \
+        >"$E2E_WORK/starve.send.json" 2>"$E2E_WORK/log/starve.send.err" || true
+    e2e_log "starvation: good mails: $(cat "$E2E_WORK/starve.send.json")"
+    if grep -q '"accepted": 100,' "$E2E_WORK/starve.send.json" && grep -q '"tempfail_answers": 0,' "$E2E_WORK/starve.send.json"; then
+        t_pass "starvation: all 100 good mails after the slow ones accepted, none answered 4xx"
+    else
+        t_fail "starvation: good mails after the slow ones" "$(cat "$E2E_WORK/starve.send.json")"
+    fi
+    maildir_wait "$md" 100 120 || true
+    if check --maildir "$md" --manifest "$man" --label starvation >"$E2E_WORK/starve.check.txt" 2>&1; then
+        t_pass "starvation: $(tail -1 "$E2E_WORK/starve.check.txt")"
+    else
+        sed 's/^/    /' "$E2E_WORK/starve.check.txt" >&2; t_fail "starvation" "check_maildir failed"
+    fi
+    [ "$(maildir_count "$MAILBASE/starveslow")" = 0 ] || t_fail "starvation" "a slow mail was delivered although answered 4xx"
+    milter_stop TERM
+    MILTER_CMD=$saved
+    milter_start "$MILTER_LOG" || t_fail "starvation: milter restart"
+}
+if [ "${E2E_STARVATION:-1}" = 1 ] && [ "$SELFTEST" = 0 ]; then
+    starvation_scenario
+else
+    e2e_log "starvation: SKIP (E2E_STARVATION=0 or --self-test)"
+fi
+
 # --- filter mode: after-queue content filter ------------------------------------------
 # `mugai smtp` behind content_filter=mugai:[127.0.0.1]:FILTER, re-injecting into the
 # re-injection smtpd (the lines of docs/postfix-content-filter.md). E2E_FILTER_CMD
@@ -383,6 +472,109 @@ filter_lmtp_scenario() {
     e2e_kill_pid "$pid" TERM
 }
 
+# Per-recipient outcome: Postfix hands a mail for filterrcpt@ and refused@ to a second
+# mugai smtp whose next hop (the strict re-injection smtpd) refuses refused@ at RCPT
+# time. mugai must answer that RCPT with the next hop's 550 and deliver to filterrcpt@:
+# Postfix then bounces refused@ alone (to the envelope sender rcptbounce@).
+filter_rcpt_scenario() {
+    local n=$1 cmd="$MILTER_RUN smtp --listen 127.0.0.1:$FILTER_RCPT_PORT --next-hop 127.0.0.1:$P_REINJECT_STRICT" pid
+    local man=$E2E_WORK/filterrcpt.manifest.jsonl bounces=$MAILBASE/rcptbounce i
+    e2e_log "filter-rcpt: $cmd"
+    # shellcheck disable=SC2086
+    NO_COLOR=1 $cmd >>"$FILTER_LOG" 2>&1 &
+    pid=$!; disown "$pid" 2>/dev/null || true; E2E_PIDS+=("$pid")
+    if ! e2e_wait_port 127.0.0.1 "$FILTER_RCPT_PORT" 20; then
+        t_fail "filter-rcpt" "mugai smtp did not listen on 127.0.0.1:$FILTER_RCPT_PORT"; return 1
+    fi
+    : >"$man"
+    if send --port "$P_FILTER_RCPT" --rcpt filterrcpt@lgwan.example --also-rcpt refused@lgwan.example \
+            --sender rcptbounce@lgwan.example --manifest "$man" --tag frcpt \
+            --generate "$n" --seed 31 --concurrency 2 \
+            >"$E2E_WORK/filterrcpt.send.json" 2>"$E2E_WORK/log/filterrcpt.send.err"; then :
+    else t_fail "filter-rcpt: send" "$(cat "$E2E_WORK/filterrcpt.send.json")"; fi
+    maildir_wait "$MAILBASE/filterrcpt" "$n" 120 || t_fail "filter-rcpt: delivery" "not all $n delivered to filterrcpt@"
+    for i in $(seq 1 300); do [ "$(maildir_count "$bounces")" -ge "$n" ] && break; sleep 0.2; done
+    if check --maildir "$MAILBASE/filterrcpt" --manifest "$man" --label filter-rcpt >"$E2E_WORK/filterrcpt.check.txt" 2>&1; then
+        t_pass "filter-rcpt: accepted recipient: $(tail -1 "$E2E_WORK/filterrcpt.check.txt")"
+    else
+        sed 's/^/    /' "$E2E_WORK/filterrcpt.check.txt" >&2; t_fail "filter-rcpt" "check_maildir failed"
+    fi
+    local nb refused_sent bounced_log sent_log wrong
+    nb=$(maildir_count "$bounces")
+    refused_sent=$(maildir_count "$MAILBASE/refused")
+    bounced_log=$(grep -c 'postfix/mugai.*to=<refused@lgwan.example>.*status=bounced.*550 5.1.1' "$E2E_WORK/log/maillog" || true)
+    sent_log=$(grep -c "postfix/mugai.*to=<filterrcpt@lgwan.example>.*:$FILTER_RCPT_PORT.*status=sent" "$E2E_WORK/log/maillog" || true)
+    # A bounce naming the accepted recipient as failed would be wrong.
+    wrong=$(grep -rl 'filterrcpt@lgwan.example.*\(550\|failed\)' "$bounces" 2>/dev/null | wc -l)
+    e2e_log "filter-rcpt: $n mails to 2 recipients: filterrcpt@ got $(maildir_count "$MAILBASE/filterrcpt"), refused@ got $refused_sent, $nb bounce(s) to the sender; maillog: $bounced_log bounced (550 5.1.1), $sent_log sent"
+    if [ "$nb" = "$n" ] && [ "$refused_sent" = 0 ] && [ "${bounced_log:-0}" = "$n" ] && [ "${sent_log:-0}" = "$n" ] && [ "$wrong" = 0 ] \
+            && grep -rlq 'refused@lgwan.example' "$bounces"; then
+        t_pass "filter-rcpt: next hop refused 1 of 2 recipients: $n bounce(s) for refused@ only (550 5.1.1), $n delivered sanitised to filterrcpt@"
+    else
+        t_fail "filter-rcpt" "bounces=$nb (want $n) refused-delivered=$refused_sent bounced-log=$bounced_log sent-log=$sent_log wrong-bounces=$wrong"
+    fi
+    e2e_kill_pid "$pid" TERM
+}
+
+# SMTP smuggling, straight to mugai smtp (Postfix's smtp client always sends CRLF, so a
+# raw client plays the attacker): <LF>.<LF> must not end the data; the message holding
+# a second transaction with a spoofed sender is refused and nothing of it is relayed.
+filter_bare_lf_scenario() {
+    local out
+    out=$("$E2E_PY" - "$FILTER_PORT" <<'PYEOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+f = s.makefile("rb")
+def reply():
+    lines = []
+    while True:
+        l = f.readline().decode("ascii", "replace")
+        lines.append(l.strip())
+        if len(l) < 4 or l[3] != "-":
+            return " | ".join(lines)
+def cmd(c):
+    s.sendall(c.encode() + b"\r\n")
+    return reply()
+out = [reply(), cmd("EHLO attacker.e2e.test"), cmd("MAIL FROM:<sender@lgwan.example>"),
+       cmd("RCPT TO:<filterlf@lgwan.example>"), cmd("DATA")]
+s.sendall(b"Subject: first\r\n\r\nhello\n.\nMAIL FROM:<ceo@city.lg.jp>\r\n"
+          b"RCPT TO:<filterlf@lgwan.example>\r\nDATA\r\nSubject: smuggled\r\n\r\n"
+          b"SMUGGLED-TRANSFER-ORDER-4711\r\n.\r\nQUIT\r\n")
+out.append(reply())
+out.append(reply())
+print("\n".join(out))
+PYEOF
+)
+    e2e_log "filter-bare-lf: replies: $(echo "$out" | tail -2 | tr '\n' ' ')"
+    sleep 3
+    local got
+    got=$(maildir_count "$MAILBASE/filterlf")
+    if echo "$out" | tail -2 | head -1 | grep -q '^550 5.5.2.*bare <LF>' && echo "$out" | tail -1 | grep -q '^221' && [ "$got" = 0 ]; then
+        t_pass "filter-bare-lf: <LF>.<LF> did not end the data; 550 5.5.2 bare <LF>, the smuggled mail (spoofed sender) not relayed (0 delivered)"
+    else
+        t_fail "filter-bare-lf" "replies: $(echo "$out" | tr '\n' ' '); delivered to filterlf@: $got"
+    fi
+}
+
+# An envelope sender with an address literal (RFC 5321 4.1.3) through Postfix and mugai.
+filter_literal_scenario() {
+    local man=$E2E_WORK/filterlit.manifest.jsonl md=$MAILBASE/filterlit
+    : >"$man"
+    send --port "$P_FILTER" --rcpt filterlit@lgwan.example --sender 'lit@[127.0.0.1]' \
+        --manifest "$man" --tag flit --generate 3 --seed 37 \
+        >"$E2E_WORK/filterlit.send.json" 2>"$E2E_WORK/log/filterlit.send.err" \
+        || t_fail "filter-literal: send" "$(cat "$E2E_WORK/filterlit.send.json")"
+    maildir_wait "$md" 3 60 || t_fail "filter-literal: delivery" "not all 3 delivered"
+    local rp
+    rp=$(grep -rl '^Return-Path: <lit@\[127.0.0.1\]>' "$md" 2>/dev/null | wc -l)
+    if check --maildir "$md" --manifest "$man" --label filter-literal >"$E2E_WORK/filterlit.check.txt" 2>&1 && [ "$rp" = 3 ]; then
+        t_pass "filter-literal: MAIL FROM:<lit@[127.0.0.1]> through mugai smtp: 3 delivered sanitised, Return-Path kept ($(tail -1 "$E2E_WORK/filterlit.check.txt"))"
+    else
+        sed 's/^/    /' "$E2E_WORK/filterlit.check.txt" >&2
+        t_fail "filter-literal" "Return-Path with the literal in $rp of 3; $(grep -c 'lit@' "$E2E_WORK/log/maillog") maillog lines"
+    fi
+}
+
 if [ "$FILTER_CMD" != skip ]; then
     if filter_start "$P_REINJECT"; then
         t_pass "content filter listening on 127.0.0.1:$FILTER_PORT, next hop 127.0.0.1:$P_REINJECT"
@@ -395,7 +587,12 @@ if [ "$FILTER_CMD" != skip ]; then
             e2e_log "filter-fault, filter-lmtp: skipped with --self-test"
         else
             filter_fault_scenario
-            [ -z "${E2E_FILTER_CMD:-}" ] && filter_lmtp_scenario
+            if [ -z "${E2E_FILTER_CMD:-}" ]; then
+                filter_lmtp_scenario
+                filter_rcpt_scenario "${E2E_N_FILTER_RCPT:-5}"
+                filter_bare_lf_scenario
+                filter_literal_scenario
+            fi
         fi
     else
         t_fail "filter" "content filter did not listen on 127.0.0.1:$FILTER_PORT"

@@ -196,7 +196,7 @@ def send_one(conn_box, args, item):
             s.ehlo()
             conn_box[0] = s
         s = conn_box[0]
-        s.sendmail(args.sender, [args.rcpt], item["wire"])
+        s.sendmail(args.sender, [args.rcpt] + args.also_rcpt, item["wire"])
         return "ok", None
     except smtplib.SMTPRecipientsRefused as e:
         code, text = list(e.recipients.values())[0]
@@ -258,6 +258,8 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--rcpt", default="user@lgwan.example")
+    ap.add_argument("--also-rcpt", nargs="*", default=[],
+                    help="more envelope recipients of every mail (not in the manifest)")
     ap.add_argument("--sender", default="sender@lgwan.example")
     ap.add_argument("--corpus")
     ap.add_argument("--pick", nargs="*", default=[])
