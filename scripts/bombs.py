@@ -52,6 +52,9 @@ def families(size):
         # One table row with a huge number of cells.
         "table-cells": lambda: fill(HTML + b"<table><tr>", b"<td>a</td>", size,
                                     b"</tr></table>"),
+        # Text of letters that could start a URL in one case only ("W..."), while the
+        # other case's next candidate is far away.
+        "url-letters": lambda: fill(TEXT, b"W", size, b"\r\nwww.example.jp\r\n"),
         # uuencode begin lines without end.
         "uu-noend": lambda: fill(TEXT, b"begin 644 a.bin\r\nM86)C\r\n", size),
         # Many empty uuencode blocks (each one a removed item).

@@ -191,17 +191,25 @@ pub fn rewrite_text_urls<'a>(text: &'a str, policy: &LinkPolicy) -> (Cow<'a, str
     let mut copied = 0;
     let mut count = 0;
     let mut i = 0;
+    // The next lowercase and uppercase candidate bytes at or after `i`: each search resumes
+    // where the last one stopped, so the text is scanned once (searching both cases from
+    // every candidate would rescan a run of one case for each byte of the other).
+    let next = |from: usize, set: [u8; 3]| {
+        memchr::memchr3(set[0], set[1], set[2], &bytes[from..]).map_or(bytes.len(), |j| from + j)
+    };
+    let mut lower = next(0, *b"hfw");
+    let mut upper = next(0, *b"HFW");
     while i < bytes.len() {
         // Jump to the next byte that can start a URL ('h', 'f', 'w', any case).
-        match memchr::memchr3(b'h', b'f', b'w', &bytes[i..]) {
-            Some(j) => {
-                let k = memchr::memchr3(b'H', b'F', b'W', &bytes[i..i + j]).unwrap_or(j);
-                i += k;
-            }
-            None => match memchr::memchr3(b'H', b'F', b'W', &bytes[i..]) {
-                Some(k) => i += k,
-                None => break,
-            },
+        if lower < i {
+            lower = next(i, *b"hfw");
+        }
+        if upper < i {
+            upper = next(i, *b"HFW");
+        }
+        i = lower.min(upper);
+        if i >= bytes.len() {
+            break;
         }
         // Candidate starts: a known scheme or "www." at a word boundary.
         let at_boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();

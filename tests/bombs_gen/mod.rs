@@ -79,6 +79,14 @@ pub const FAMILIES: &[Family] = &[
         unit: "<td>a</td>",
         suffix: "</tr></table>",
     },
+    // Letters that could start a URL, all in one case, the other case's next one far away.
+    Family {
+        name: "url-letters",
+        content_type: Some("text/plain"),
+        prefix: "",
+        unit: "W",
+        suffix: "\r\nwww.example.jp\r\n",
+    },
     // uuencode begin lines without end.
     Family {
         name: "uu-noend",
