@@ -216,6 +216,11 @@ fn many_table_cells_grow_linearly() {
 }
 
 #[test]
+fn dense_small_elements_grow_linearly() {
+    assert_linear("dense-p");
+}
+
+#[test]
 fn url_start_letters_in_one_case_grow_linearly() {
     assert_linear("url-letters");
 }

@@ -11,6 +11,8 @@
 //! footnote number, and the footnotes list each real target under the link policy
 //! (defanged by default), flagging a link whose text shows a different address.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -140,35 +142,45 @@ struct Footnote {
     text: String,
 }
 
+/// The footnotes of one document, each (target, text) once, found by hash (a document with
+/// many links must not compare each new link with every earlier one).
+#[derive(Default)]
+struct Footnotes {
+    list: Vec<Footnote>,
+    index: HashMap<(String, String), usize>,
+}
+
+impl Footnotes {
+    /// The 1-based number of the footnote for `target` shown as `text`, added when new.
+    fn number(&mut self, target: String, text: String) -> usize {
+        let next = self.list.len() + 1;
+        match self.index.entry((target, text)) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let (target, text) = e.key().clone();
+                self.list.push(Footnote { target, text });
+                *e.insert(next)
+            }
+        }
+    }
+}
+
 fn render_rich(
     lines: &[html2text::render::TaggedLine<Vec<RichAnnotation>>],
     link_policy: &LinkPolicy,
     lang: Language,
 ) -> HtmlText {
     let mut out = HtmlText::default();
-    let mut notes: Vec<Footnote> = Vec::new();
+    let mut notes = Footnotes::default();
     let mut open: Option<(String, String)> = None; // (target, text so far)
     let mut text = String::new();
-    let close =
-        |open: &mut Option<(String, String)>, notes: &mut Vec<Footnote>, text: &mut String| {
-            if let Some((target, link_text)) = open.take() {
-                let link_text = link_text.split_whitespace().collect::<Vec<_>>().join(" ");
-                let n = match notes
-                    .iter()
-                    .position(|f| f.target == target && f.text == link_text)
-                {
-                    Some(i) => i + 1,
-                    None => {
-                        notes.push(Footnote {
-                            target,
-                            text: link_text,
-                        });
-                        notes.len()
-                    }
-                };
-                let _ = write!(text, "[{n}]");
-            }
-        };
+    let close = |open: &mut Option<(String, String)>, notes: &mut Footnotes, text: &mut String| {
+        if let Some((target, link_text)) = open.take() {
+            let link_text = link_text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let n = notes.number(target, link_text);
+            let _ = write!(text, "[{n}]");
+        }
+    };
     let link_of = |tag: &Vec<RichAnnotation>| {
         tag.iter().find_map(|a| match a {
             RichAnnotation::Link(url) => Some(url.clone()),
@@ -210,14 +222,14 @@ fn render_rich(
         text.push('\n');
     }
     close(&mut open, &mut notes, &mut text);
-    out.links = notes.len();
-    if !notes.is_empty() {
+    out.links = notes.list.len();
+    if !notes.list.is_empty() {
         text.push('\n');
         text.push_str(match lang {
             Language::Ja => "リンク先:\n",
             Language::En => "Links:\n",
         });
-        for (i, note) in notes.iter().enumerate() {
+        for (i, note) in notes.list.iter().enumerate() {
             let shown = links::show_target(&note.target, link_policy);
             let deceptive = links::text_disagrees(&note.text, &note.target);
             if deceptive {
