@@ -543,6 +543,31 @@ mod tests {
     }
 
     #[test]
+    fn past_deadline_the_extractor_is_used_and_flagged() {
+        let past = Deadline::at(std::time::Instant::now());
+        let t = to_text_until(
+            "<p>TEXT</p>",
+            76,
+            &HtmlPolicy::default(),
+            &LinkPolicy::default(),
+            Language::Ja,
+            past,
+        );
+        assert!(t.time_budget);
+        assert!(t.fallback.is_some());
+        assert!(!convert("<p>TEXT</p>").time_budget);
+    }
+
+    #[test]
+    fn many_links_get_one_footnote_each() {
+        let html: String = (0..500)
+            .map(|i| format!("<a href=\"https://x{}.example/\">a</a> ", i % 250))
+            .collect();
+        let t = convert(&html);
+        assert_eq!(t.links, 250);
+    }
+
+    #[test]
     fn tables_stay_legible() {
         let t = convert(
             "<table><tr><th>品目</th><th>金額</th></tr><tr><td>りんご</td><td>100円</td></tr></table>",
