@@ -462,6 +462,12 @@ fn phantom(stack: &mut Stack, region: &[u8], max_depth: usize) {
 /// assert_eq!(check("<br/><img src=x>".repeat(1000).as_bytes(), 256), None);
 /// ```
 pub fn check(html: &[u8], max_depth: usize) -> Option<String> {
+    measure(html, max_depth).err()
+}
+
+/// The number of nodes (elements, text runs, comments; end tags count too) html2text will
+/// be given, or why it must not be given `html` (see [`check`]).
+pub fn measure(html: &[u8], max_depth: usize) -> Result<usize, String> {
     let b = html;
     let mut stack = Stack::default();
     let mut row_cells = 0usize;
@@ -469,12 +475,12 @@ pub fn check(html: &[u8], max_depth: usize) -> Option<String> {
     let mut i = 0;
     while let Some(lt) = memchr(b'<', &b[i..]).map(|e| i + e) {
         if stack.estimate() > max_depth {
-            return Some(format!("HTML nested more than {max_depth} deep"));
+            return Err(format!("HTML nested more than {max_depth} deep"));
         }
         // A text run before this '<', and whatever starts here.
         nodes += usize::from(lt > i) + 1;
         if nodes > MAX_NODES {
-            return Some(format!("HTML with more than {MAX_NODES} nodes"));
+            return Err(format!("HTML with more than {MAX_NODES} nodes"));
         }
         let rest = &b[lt..];
         if rest.starts_with(b"<!--") {
@@ -507,10 +513,10 @@ pub fn check(html: &[u8], max_depth: usize) -> Option<String> {
         let tag = attributes(b, name_start + name_len);
         i = tag.end;
         if tag.attributes > MAX_ATTRIBUTES {
-            return Some(format!("HTML element with {} attributes", tag.attributes));
+            return Err(format!("HTML element with {} attributes", tag.attributes));
         }
         if tag.span > MAX_SPAN {
-            return Some(format!("HTML table span of {}", tag.span));
+            return Err(format!("HTML table span of {}", tag.span));
         }
         let t = text(&name);
         if closing {
@@ -526,7 +532,7 @@ pub fn check(html: &[u8], max_depth: usize) -> Option<String> {
             b"td" | b"th" => {
                 row_cells += 1;
                 if row_cells > MAX_ROW_CELLS {
-                    return Some(format!(
+                    return Err(format!(
                         "HTML table row with more than {MAX_ROW_CELLS} cells"
                     ));
                 }
@@ -545,7 +551,10 @@ pub fn check(html: &[u8], max_depth: usize) -> Option<String> {
             _ => {}
         }
     }
-    (stack.estimate() > max_depth).then(|| format!("HTML nested more than {max_depth} deep"))
+    if stack.estimate() > max_depth {
+        return Err(format!("HTML nested more than {max_depth} deep"));
+    }
+    Ok(nodes)
 }
 
 #[cfg(test)]
