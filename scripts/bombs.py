@@ -52,6 +52,11 @@ def families(size):
         # One table row with a huge number of cells.
         "table-cells": lambda: fill(HTML + b"<table><tr>", b"<td>a</td>", size,
                                     b"</tr></table>"),
+        # Dense small elements under the size guard (html2text needs ~1.3 KB per node).
+        "dense-p": lambda: fill(HTML, b"<p>a", size),
+        # Text of letters that could start a URL in one case only ("W..."), while the
+        # other case's next candidate is far away.
+        "url-letters": lambda: fill(TEXT, b"W", size, b"\r\nwww.example.jp\r\n"),
         # uuencode begin lines without end.
         "uu-noend": lambda: fill(TEXT, b"begin 644 a.bin\r\nM86)C\r\n", size),
         # Many empty uuencode blocks (each one a removed item).

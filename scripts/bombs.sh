@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ ${#families[@]} -gt 0 ] || families=(encoded-words amp amp-nested div-selfclose \
-    div-unmatched attributes table-cells uu-noend uu-empty)
+    div-unmatched attributes table-cells dense-p url-letters uu-noend uu-empty)
 
 if [ ! -x /usr/bin/time ]; then
     echo "installing GNU time" >&2

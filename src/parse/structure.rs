@@ -516,6 +516,37 @@ mod tests {
     }
 
     #[test]
+    fn past_deadline_containers_are_limited() {
+        let mail = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n";
+        let past = Deadline::at(std::time::Instant::now());
+        let t = MimeTree::parse_until(mail, LIMITS, past);
+        assert_eq!(t.parts.len(), 1);
+        assert!(t.parts[0].limited);
+        assert_eq!(t.limits_hit, vec![TIME_BUDGET.to_string()]);
+        let t = MimeTree::parse_until(mail, LIMITS, Deadline::never());
+        assert_eq!(t.parts.len(), 2);
+        assert!(t.limits_hit.is_empty());
+    }
+
+    #[test]
+    fn boundary_guess_counts_delimiter_lines_only() {
+        assert_eq!(
+            guess_boundary(b"--zz\r\na\r\n--zz--\r\n").as_deref(),
+            Some("zz")
+        );
+        assert_eq!(guess_boundary(b"--zz\r\na\r\n--zzz\r\n"), None);
+        let many: Vec<u8> = (0..300)
+            .flat_map(|i| format!("--tok{i}\r\nx\r\n").into_bytes())
+            .chain(b"--tok250\r\n".iter().copied())
+            .collect();
+        assert_eq!(
+            guess_boundary(&many),
+            None,
+            "only the first 200 lines give candidates"
+        );
+    }
+
+    #[test]
     fn part_limit_keeps_remainder() {
         let mut mail = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
         for _ in 0..100 {

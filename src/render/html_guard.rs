@@ -18,9 +18,11 @@
 //! * formatting elements (`b`, `font`, `a`…) count until their own end tag, since html5ever
 //!   reopens them after other elements close.
 //!
-//! Besides depth: an element with more than [`MAX_ATTRIBUTES`] attributes (html5ever's
-//! duplicate check is quadratic), a table row with more than [`MAX_ROW_CELLS`] cells, and a
-//! `colspan`/`rowspan`/`span` above [`MAX_SPAN`] (html2text's memory grows with columns).
+//! Besides depth: more than [`MAX_NODES`] elements, text runs and comments (html2text
+//! needs about 1.3 KB per node: 2 MB of `<p>a` took 1.36 GB), an element with more than
+//! [`MAX_ATTRIBUTES`] attributes (html5ever's duplicate check is quadratic), a table row
+//! with more than [`MAX_ROW_CELLS`] cells, and a `colspan`/`rowspan`/`span` above
+//! [`MAX_SPAN`] (html2text's memory grows with columns).
 //!
 //! Every byte is looked at a bounded number of times; the open-element stack is cut off as
 //! soon as the depth limit is passed, so memory is bounded by the limit.
@@ -29,6 +31,9 @@ use std::collections::HashMap;
 
 use memchr::{memchr, memchr2, memmem};
 
+/// Most nodes (elements, text runs, comments) a document may have for the converter:
+/// about 130 MB of html2text's memory at worst.
+pub const MAX_NODES: usize = 100_000;
 /// Most attributes one element may have for the converter.
 pub const MAX_ATTRIBUTES: usize = 1000;
 /// Most cells in one table row for the converter.
@@ -457,13 +462,25 @@ fn phantom(stack: &mut Stack, region: &[u8], max_depth: usize) {
 /// assert_eq!(check("<br/><img src=x>".repeat(1000).as_bytes(), 256), None);
 /// ```
 pub fn check(html: &[u8], max_depth: usize) -> Option<String> {
+    measure(html, max_depth).err()
+}
+
+/// The number of nodes (elements, text runs, comments; end tags count too) html2text will
+/// be given, or why it must not be given `html` (see [`check`]).
+pub fn measure(html: &[u8], max_depth: usize) -> Result<usize, String> {
     let b = html;
     let mut stack = Stack::default();
     let mut row_cells = 0usize;
+    let mut nodes = 0usize;
     let mut i = 0;
     while let Some(lt) = memchr(b'<', &b[i..]).map(|e| i + e) {
         if stack.estimate() > max_depth {
-            return Some(format!("HTML nested more than {max_depth} deep"));
+            return Err(format!("HTML nested more than {max_depth} deep"));
+        }
+        // A text run before this '<', and whatever starts here.
+        nodes += usize::from(lt > i) + 1;
+        if nodes > MAX_NODES {
+            return Err(format!("HTML with more than {MAX_NODES} nodes"));
         }
         let rest = &b[lt..];
         if rest.starts_with(b"<!--") {
@@ -496,10 +513,10 @@ pub fn check(html: &[u8], max_depth: usize) -> Option<String> {
         let tag = attributes(b, name_start + name_len);
         i = tag.end;
         if tag.attributes > MAX_ATTRIBUTES {
-            return Some(format!("HTML element with {} attributes", tag.attributes));
+            return Err(format!("HTML element with {} attributes", tag.attributes));
         }
         if tag.span > MAX_SPAN {
-            return Some(format!("HTML table span of {}", tag.span));
+            return Err(format!("HTML table span of {}", tag.span));
         }
         let t = text(&name);
         if closing {
@@ -515,7 +532,7 @@ pub fn check(html: &[u8], max_depth: usize) -> Option<String> {
             b"td" | b"th" => {
                 row_cells += 1;
                 if row_cells > MAX_ROW_CELLS {
-                    return Some(format!(
+                    return Err(format!(
                         "HTML table row with more than {MAX_ROW_CELLS} cells"
                     ));
                 }
@@ -534,7 +551,10 @@ pub fn check(html: &[u8], max_depth: usize) -> Option<String> {
             _ => {}
         }
     }
-    (stack.estimate() > max_depth).then(|| format!("HTML nested more than {max_depth} deep"))
+    if stack.estimate() > max_depth {
+        return Err(format!("HTML nested more than {max_depth} deep"));
+    }
+    Ok(nodes)
 }
 
 #[cfg(test)]
@@ -596,6 +616,9 @@ mod tests {
 
     #[test]
     fn attributes_cells_and_spans_are_bounded() {
+        let dense = "<p>a".repeat(MAX_NODES / 2 + 1);
+        assert!(check(dense.as_bytes(), 256).unwrap().contains("nodes"));
+        assert_eq!(check("<p>a".repeat(MAX_NODES / 4).as_bytes(), 256), None);
         let many = format!("<p {}>x</p>", "a=1 ".repeat(MAX_ATTRIBUTES + 1));
         assert!(check(many.as_bytes(), 256).unwrap().contains("attributes"));
         let row = format!(

@@ -79,6 +79,22 @@ pub const FAMILIES: &[Family] = &[
         unit: "<td>a</td>",
         suffix: "</tr></table>",
     },
+    // Dense small elements (html2text needs about 1.3 KB per node).
+    Family {
+        name: "dense-p",
+        content_type: Some("text/html"),
+        prefix: "",
+        unit: "<p>a",
+        suffix: "",
+    },
+    // Letters that could start a URL, all in one case, the other case's next one far away.
+    Family {
+        name: "url-letters",
+        content_type: Some("text/plain"),
+        prefix: "",
+        unit: "W",
+        suffix: "\r\nwww.example.jp\r\n",
+    },
     // uuencode begin lines without end.
     Family {
         name: "uu-noend",
