@@ -460,16 +460,21 @@ fn is_hidden(name: &str, attrs: &str, rules: &HidingRules) -> bool {
         return true;
     }
     for (attr, value) in attributes(attrs) {
-        let hidden = match attr.as_str() {
-            "hidden" => true,
-            "style" => hides(&decode_entities(value)),
-            "class" if !rules.is_empty() => decode_entities(value)
+        let is = |n: &str| attr.eq_ignore_ascii_case(n);
+        let hidden = if is("hidden") {
+            true
+        } else if is("style") {
+            hides(&decode_entities(value))
+        } else if is("class") && !rules.is_empty() {
+            decode_entities(value)
                 .split_ascii_whitespace()
-                .any(|c| rules.classes.contains(&c.to_ascii_lowercase())),
-            "id" if !rules.is_empty() => rules
+                .any(|c| rules.classes.contains(&c.to_ascii_lowercase()))
+        } else if is("id") && !rules.is_empty() {
+            rules
                 .ids
-                .contains(&decode_entities(value).trim().to_ascii_lowercase()),
-            _ => false,
+                .contains(&decode_entities(value).trim().to_ascii_lowercase())
+        } else {
+            false
         };
         if hidden {
             return true;
@@ -478,20 +483,20 @@ fn is_hidden(name: &str, attrs: &str, rules: &HidingRules) -> bool {
     false
 }
 
-/// The attributes of a tag: lowercase names with their raw values.
-fn attributes(attrs: &str) -> Vec<(String, &str)> {
-    let mut out = Vec::new();
+/// The attributes of a tag: names (as written) with their raw values, read in one pass
+/// without allocating (one tag may carry hundreds of thousands of attributes).
+fn attributes(attrs: &str) -> impl Iterator<Item = (&str, &str)> {
     let mut rest = attrs;
-    loop {
+    std::iter::from_fn(move || {
         rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
         if rest.is_empty() {
-            break;
+            return None;
         }
         let name_len = rest
             .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
             .unwrap_or(rest.len())
             .max(1);
-        let name = rest[..name_len].to_ascii_lowercase();
+        let name = &rest[..name_len];
         rest = rest[name_len..].trim_start();
         let mut value = "";
         if let Some(after) = rest.strip_prefix('=') {
@@ -510,9 +515,8 @@ fn attributes(attrs: &str) -> Vec<(String, &str)> {
                 }
             }
         }
-        out.push((name, value));
-    }
-    out
+        Some((name, value))
+    })
 }
 
 #[cfg(test)]
