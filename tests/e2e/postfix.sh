@@ -45,7 +45,8 @@
 #   filter-literal  envelope sender with an address literal (lit@[127.0.0.1])
 #                 through Postfix and mugai smtp: delivered sanitised
 #   starvation    (E2E_STARVATION=0 skips) milter --max-concurrent 1
-#                 --timeout 5: 8 slow mails answered 4xx, then 100 good ones
+#                 --timeout 5: 8 heavy mails each answered (250, or 4xx at the
+#                 time-out; exactly the 250 ones delivered), then 100 good ones
 #                 all accepted and delivered sanitised
 # Last line: "e2e: N passed, M failed"; exit 0 iff M = 0.
 # shellcheck disable=SC2034  # E2E_RCPTS, loop counters: used by lib.sh / as timers
@@ -300,9 +301,10 @@ fault_scenario
 # E2E_STARVE_KB, default 1500) are sent at once: each must be answered (4xx at its
 # time-out, or 250), and the work must stop at the deadline passed into the sanitiser,
 # so that the 100 good mails sent after them are all accepted (no 4xx) and delivered
-# sanitised. uu-noend is not yet stopped by the core's budget (19 s for 1.5 MB): the
-# front end then gives the overdue work's slot to the next message. E2E_STARVATION=0
-# skips it.
+# sanitised. Since the scanners are linear, 1.5 MB of uu-noend takes ~0.1 s and is
+# answered 250; a work that still overran its time-out would give its slot to the next
+# message (tests/milter_session.rs proves that with an engine that is really slow).
+# E2E_STARVATION=0 skips it.
 starvation_scenario() {
     local man=$E2E_WORK/starve.manifest.jsonl md=$MAILBASE/starve out
     milter_stop TERM
@@ -362,7 +364,16 @@ EOF
     else
         sed 's/^/    /' "$E2E_WORK/starve.check.txt" >&2; t_fail "starvation" "check_maildir failed"
     fi
-    [ "$(maildir_count "$MAILBASE/starveslow")" = 0 ] || t_fail "starvation" "a slow mail was delivered although answered 4xx"
+    # Every slow mail answered 250 is delivered (sanitised, possibly with "limit reached"
+    # removals), and none answered 4xx is: the MTA keeps those and retries.
+    local accepted
+    accepted=$(printf '%s\n' "${out%% *}" | tr ',' '\n' | grep -c '^250$')
+    maildir_wait "$MAILBASE/starveslow" "$accepted" 60 || true
+    if [ "$(maildir_count "$MAILBASE/starveslow")" = "$accepted" ]; then
+        t_pass "starvation: $accepted slow mail(s) answered 250 delivered, none answered 4xx"
+    else
+        t_fail "starvation" "$(maildir_count "$MAILBASE/starveslow") slow mails delivered, $accepted answered 250"
+    fi
     milter_stop TERM
     MILTER_CMD=$saved
     milter_start "$MILTER_LOG" || t_fail "starvation: milter restart"
