@@ -405,6 +405,15 @@ def c_utf16(nn):
                       markers, [t, lt], subject="UTF-16本文")
 
 
+@case("utf7-body")
+def c_utf7(nn):
+    t, lt = tok(nn, "UTF7"), lit(nn, "UTF7")
+    text, markers = prose(nn, "\n".join(b64_lines(pe(t), lt, 76)))
+    raw = plain_mail(nn, "UTF-7本文", text.encode("utf-7"), charset="utf-7", cte="7bit")
+    return raw, facts("A UTF-7 body (Japanese prose in +...- runs, '+' as '+-') holding a base64 PE",
+                      markers, [t, lt], subject="UTF-7本文")
+
+
 @case("iso2022jp-esc-j-lines")
 def c_jis_roman(nn):
     t, lt = tok(nn, "JISROMAN"), lit(nn, "JISROMAN")
