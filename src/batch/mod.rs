@@ -26,3 +26,23 @@ pub use detect::{InputFormat, OutputFormat};
 pub use mbox::MboxVariant;
 pub use report::Summary;
 pub use run::{BatchOptions, Progress, run};
+
+mod job;
+mod window;
+
+use crate::error::Error;
+
+/// An I/O error with `context` (what was being done, to which path), for `map_err`.
+fn io_err(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+    let context = context.into();
+    move |e| Error::io(context, e)
+}
+
+/// A refusal: the run will not do what it was asked (write into its input, overwrite an
+/// output, resume what cannot be resumed), said in `message`.
+fn refuse(message: String) -> Error {
+    Error::io(
+        "batch",
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, message),
+    )
+}

@@ -25,21 +25,23 @@ use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
 use super::detect::{InputFormat, OutputFormat, detect};
 use super::eml::{self, EmlWriter};
+use super::job::{Done, Failure, Job, JobData, Origin, Sanitized, work};
 use super::maildir::{self, MaildirWriter, Subdir};
-use super::mbox::{MappedFile, MboxVariant, MboxWriter, Splitter, unescape};
-use super::report::{MessageRecord, SourcePosition, Status, Summary, Tally};
-use crate::error::{Error, Result};
+use super::mbox::{MappedFile, MboxVariant, MboxWriter, Splitter};
+use super::report::{MessageRecord, Status, Summary, Tally};
+use super::window::Window;
+use super::{io_err, refuse};
+use crate::error::Result;
 use crate::outcome::Outcome;
 use crate::policy::{LineEnding, Policy};
-use crate::report::Report;
 use crate::sanitize::Sanitizer;
 
 /// How progress is shown on standard error.
@@ -98,18 +100,6 @@ impl BatchOptions {
             stop: Arc::new(AtomicBool::new(false)),
         }
     }
-}
-
-fn refuse(message: String) -> Error {
-    Error::io(
-        "batch",
-        io::Error::new(io::ErrorKind::InvalidInput, message),
-    )
-}
-
-fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> Error {
-    let context = context.into();
-    move |e| Error::io(context, e)
 }
 
 /// The absolute, symlink-resolved form of `path`, which need not exist yet (its nearest
@@ -172,113 +162,9 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Where a message came from, and what the writer needs to name its output.
-#[derive(Debug, Clone)]
-enum Origin {
-    Mbox {
-        offset: u64,
-        separator: Vec<u8>,
-    },
-    Maildir {
-        folder: String,
-        subdir: Subdir,
-        unique: String,
-        flags: Option<String>,
-    },
-    /// An `.eml` in a tree, or the single input file: path relative to the input root.
-    Tree {
-        rel: PathBuf,
-    },
-}
-
-impl Origin {
-    fn position(&self) -> SourcePosition {
-        match self {
-            Origin::Mbox { offset, .. } => SourcePosition::Mbox { offset: *offset },
-            Origin::Maildir {
-                folder,
-                subdir,
-                unique,
-                flags,
-            } => SourcePosition::File {
-                path: format!(
-                    "{}{}{}/{}",
-                    folder,
-                    if folder.is_empty() { "" } else { "/" },
-                    subdir.as_str(),
-                    maildir::file_name(unique, flags.as_deref())
-                ),
-            },
-            Origin::Tree { rel } => SourcePosition::File {
-                path: rel.to_string_lossy().into_owned(),
-            },
-        }
-    }
-
-    /// Relative path used for `.eml` outputs and for the failed folder.
-    fn rel_name(&self, index: u64) -> PathBuf {
-        match self {
-            Origin::Mbox { .. } => PathBuf::from(format!("{index:08}.eml")),
-            // Subfolders without their dot, so that `.eml` trees are not hidden.
-            Origin::Maildir {
-                folder,
-                subdir,
-                unique,
-                flags,
-            } => Path::new(folder.trim_start_matches('.'))
-                .join(subdir.as_str())
-                .join(format!(
-                    "{}.eml",
-                    maildir::file_name(unique, flags.as_deref())
-                )),
-            Origin::Tree { rel } => rel.clone(),
-        }
-    }
-}
-
-enum JobData {
-    Range { start: usize, end: usize },
-    File(PathBuf),
-}
-
-struct Job {
-    seq: u64,
-    index: u64,
-    origin: Origin,
-    data: JobData,
-}
-
-struct Sanitized {
-    message: Vec<u8>,
-    report: Report,
-    /// Maildir flags derived from an mbox message's Status headers.
-    status_flags: String,
-}
-
-struct Failure {
-    reason: String,
-    original: Option<Vec<u8>>,
-}
-
-struct Done {
-    seq: u64,
-    index: u64,
-    origin: Origin,
-    input_bytes: u64,
-    result: std::result::Result<Sanitized, Failure>,
-}
-
 enum Source {
     Mbox(Arc<MappedFile>),
     Files(Vec<(Origin, PathBuf)>),
-}
-
-/// Shared by the dispatcher and the writer: how many messages have been written, so that
-/// the dispatcher keeps at most `window` messages in flight.
-struct Window {
-    written: Mutex<u64>,
-    cv: Condvar,
-    size: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -673,11 +559,7 @@ where
     // Messages in flight between the dispatcher and the writer: enough to keep the workers
     // busy without a thread switch per message, few enough to bound memory.
     let window_size = (jobs as u64 * 4).max(16);
-    let window = Arc::new(Window {
-        written: Mutex::new(0),
-        cv: Condvar::new(),
-        size: window_size,
-    });
+    let window = Arc::new(Window::new(window_size));
     let abort = Arc::new(AtomicBool::new(false));
 
     let mut writer = Writer {
@@ -738,7 +620,7 @@ where
                     let r = writer.consume(done_rx);
                     if r.is_err() {
                         abort.store(true, Ordering::SeqCst);
-                        window.cv.notify_all();
+                        window.wake();
                     }
                     r.map(|()| writer)
                 }
@@ -749,20 +631,7 @@ where
         let mut seq = 0u64;
         let stopped = || opts.stop.load(Ordering::SeqCst) || abort.load(Ordering::SeqCst);
         let mut dispatch = |index: u64, origin: Origin, data: JobData| -> bool {
-            {
-                let mut written = window.written.lock().expect("window lock");
-                while seq >= *written + window.size {
-                    if stopped() {
-                        return false;
-                    }
-                    written = window
-                        .cv
-                        .wait_timeout(written, Duration::from_millis(100))
-                        .expect("window lock")
-                        .0;
-                }
-            }
-            if stopped() {
+            if !window.wait_for_room(seq, stopped) || stopped() {
                 return false;
             }
             let job = Job {
@@ -885,82 +754,6 @@ where
     Ok(summary)
 }
 
-/// Reads, unescapes and sanitises one message; never panics.
-fn work<F>(sanitize: &F, map: Option<&MappedFile>, variant: MboxVariant, job: Job) -> Done
-where
-    F: Fn(&[u8]) -> Result<Outcome> + Sync,
-{
-    let Job {
-        seq,
-        index,
-        origin,
-        data,
-    } = job;
-    let owned;
-    let bytes: std::borrow::Cow<'_, [u8]> = match data {
-        JobData::Range { start, end } => {
-            let all = map.map_or(&[][..], MappedFile::bytes);
-            unescape(&all[start.min(all.len())..end.min(all.len())], variant)
-        }
-        JobData::File(path) => match fs::read(&path) {
-            Ok(b) => {
-                owned = b;
-                std::borrow::Cow::Borrowed(&owned[..])
-            }
-            Err(e) => {
-                return Done {
-                    seq,
-                    index,
-                    origin,
-                    input_bytes: 0,
-                    result: Err(Failure {
-                        reason: format!("cannot read {}: {e}", path.display()),
-                        original: None,
-                    }),
-                };
-            }
-        },
-    };
-    let input_bytes = bytes.len() as u64;
-    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sanitize(&bytes)));
-    let result = match caught {
-        Ok(Ok(outcome)) => {
-            let status_flags = if matches!(origin, Origin::Mbox { .. }) {
-                maildir::flags_from_status(&bytes)
-            } else {
-                String::new()
-            };
-            Ok(Sanitized {
-                message: outcome.to_message(),
-                report: outcome.report,
-                status_flags,
-            })
-        }
-        Ok(Err(e)) => Err(Failure {
-            reason: e.to_string(),
-            original: Some(bytes.into_owned()),
-        }),
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".into());
-            Err(Failure {
-                reason: format!("internal error (panic): {what}"),
-                original: Some(bytes.into_owned()),
-            })
-        }
-    };
-    Done {
-        seq,
-        index,
-        origin,
-        input_bytes,
-        result,
-    }
-}
-
 struct ReportFile {
     out: BufWriter<File>,
     /// Resolved path, as recorded in the journal.
@@ -999,8 +792,7 @@ impl Writer {
             while let Some(done) = pending.remove(&next) {
                 self.write_one(done)?;
                 next += 1;
-                *self.window.written.lock().expect("window lock") = next;
-                self.window.cv.notify_all();
+                self.window.advance(next);
             }
         }
         Ok(())
@@ -1066,13 +858,7 @@ impl Writer {
             map.release_before(*offset);
             self.released = *offset;
         }
-        self.last_done = Some((
-            index,
-            match origin {
-                Origin::Mbox { offset, .. } => Some(offset),
-                _ => None,
-            },
-        ));
+        self.last_done = Some((index, origin.mbox_offset()));
         if let Some(report) = self.report.as_mut() {
             let mut line = serde_json::to_vec(&record).expect("record serialises");
             line.push(b'\n');
@@ -1307,6 +1093,8 @@ impl ProgressDisplay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
+    use crate::report::Report;
 
     #[test]
     fn refuses_output_over_or_inside_input() {
