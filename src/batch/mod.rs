@@ -27,8 +27,14 @@ pub use mbox::MboxVariant;
 pub use report::Summary;
 pub use run::{BatchOptions, Progress, run};
 
+mod dispatch;
 mod job;
+mod journal;
+mod paths;
+mod plan;
+mod progress;
 mod window;
+mod writer;
 
 use crate::error::Error;
 
@@ -45,4 +51,11 @@ fn refuse(message: String) -> Error {
         "batch",
         std::io::Error::new(std::io::ErrorKind::InvalidInput, message),
     )
+}
+
+/// `value` as one line of JSON, newline included.
+fn json_line(value: &impl serde::Serialize) -> std::io::Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(value)?;
+    line.push(b'\n');
+    Ok(line)
 }
