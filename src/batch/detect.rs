@@ -58,8 +58,7 @@ impl InputFormat {
 
 impl OutputFormat {
     /// Every output format, in the order the choices are listed.
-    const ALL: [OutputFormat; 3] =
-        [OutputFormat::Mbox, OutputFormat::Maildir, OutputFormat::Eml];
+    const ALL: [OutputFormat; 3] = [OutputFormat::Mbox, OutputFormat::Maildir, OutputFormat::Eml];
 }
 
 /// The entry of `all` whose name is `s` (in any case), or an error naming the choices.

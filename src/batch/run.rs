@@ -1,14 +1,8 @@
 //! The batch runner's entry points: [`run`] with mugai's sanitiser, [`run_with`] with any.
 //!
-//! A run is four steps, each in its own module (the design is told in [`super`]):
-//!
-//! 1. [plan](super::plan): formats, workers, paths, source; nothing written yet;
-//! 2. [start](super::journal::find_start): fresh, or resumed from the journal's checkpoint;
-//! 3. the pipeline: the dispatcher ([`super::dispatch`]) on this thread, N workers
-//!    ([`super::job::work`]) and the writer ([`super::writer`]), joined by two bounded
-//!    channels and the window ([`super::window`]);
-//! 4. finish: a last checkpoint, the mbox renamed into place, the journal removed, the
-//!    summary appended to the report.
+//! A run is plan → start → pipeline → finish; each step has its own private module, and
+//! the design is told in the [module documentation](super). This module only strings the
+//! steps together: `execute` is the whole run on one screen.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -117,6 +111,10 @@ where
 }
 
 /// Runs a planned batch: start (or resume), the pipeline, the finish and the summary.
+///
+/// The order matters for the journal's promise: the writer is opened (and a fresh journal
+/// begun) before any message is dispatched, and [`Writer::finish`] takes the last
+/// checkpoint before the summary is appended to the report.
 fn execute<F>(plan: Plan, opts: &BatchOptions, sanitize: &F) -> Result<Summary>
 where
     F: Fn(&[u8]) -> Result<Outcome> + Sync,
