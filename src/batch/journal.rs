@@ -210,6 +210,7 @@ impl Journal {
             .map_err(io_err(format!("cannot remove {}", self.path.display())))
     }
 
+    /// Appends `bytes` and flushes them.
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
         self.file
             .write_all(bytes)
@@ -217,6 +218,7 @@ impl Journal {
             .map_err(self.write_err())
     }
 
+    /// The error of a failed write to the journal.
     fn write_err(&self) -> impl FnOnce(std::io::Error) -> crate::Error {
         io_err(format!("cannot write {}", self.path.display()))
     }

@@ -85,6 +85,7 @@ impl ProgressDisplay {
         }
     }
 
+    /// Moves the bar and shows the counts beside it.
     fn draw(&self, bar: &indicatif::ProgressBar, tally: &Tally, secs: f64) {
         let msgs = tally.messages();
         bar.set_position(self.prior.bytes_in + tally.bytes_in);
@@ -96,6 +97,7 @@ impl ProgressDisplay {
         ));
     }
 
+    /// Logs the counts, rates, share done and time left.
     fn log(&self, tally: &Tally, secs: f64) {
         let messages = self.prior.messages() + tally.messages();
         let failed = self.prior.failed + tally.failed;

@@ -129,7 +129,7 @@ where
         || layout.occupied(),
     )?;
     if start.journal_exists {
-        tracing::info!(
+        tracing::debug!(
             journal = %layout.journal.display(),
             done = start.skip_below(),
             "resuming an interrupted batch"

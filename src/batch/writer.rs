@@ -245,6 +245,7 @@ impl ReportFile {
         Ok(())
     }
 
+    /// Flushes what is buffered to the file.
     fn flush(&mut self) -> Result<()> {
         self.out
             .flush()
@@ -390,6 +391,7 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes one message (or its failure), its report line, and checkpoints when due.
     fn write_one(&mut self, done: Done) -> Result<()> {
         let Done {
             index,
