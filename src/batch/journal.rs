@@ -223,3 +223,64 @@ impl Journal {
         io_err(format!("cannot write {}", self.path.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(input: &str) -> JournalHeader {
+        JournalHeader {
+            mugai_journal: 1,
+            input: input.into(),
+            input_bytes: 10,
+            input_format: "mbox".into(),
+            output_format: "mbox".into(),
+        }
+    }
+
+    fn checkpoint(upto: u64) -> Checkpoint {
+        Checkpoint {
+            upto,
+            input_offset: Some(upto * 100),
+            end: Some(upto * 50),
+            report: None,
+            t: Tally::default(),
+        }
+    }
+
+    #[test]
+    fn last_complete_checkpoint_counts_and_a_torn_line_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let mut journal = Journal::open(&path).unwrap();
+        journal.begin(Some(&header("/in")), &checkpoint(0)).unwrap();
+        journal.append(&checkpoint(7)).unwrap();
+        journal.append(&checkpoint(9)).unwrap();
+        journal.write(b"{\"upto\":12,\"t\":{").unwrap();
+        let found = read_journal(&path, &header("/in")).unwrap().unwrap();
+        assert_eq!((found.upto, found.input_offset), (9, Some(900)));
+        // Another run's journal is refused.
+        let err = read_journal(&path, &header("/other")).unwrap_err();
+        assert!(err.to_string().contains("another input"), "{err}");
+    }
+
+    #[test]
+    fn start_refuses_a_journal_without_resume_and_an_occupied_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j");
+        let out = dir.path().join("out");
+        let fresh = find_start(&path, &header("/in"), false, &out, || false).unwrap();
+        assert!(!fresh.journal_exists && fresh.checkpoint.is_none());
+        assert!(find_start(&path, &header("/in"), true, &out, || true).is_err());
+        Journal::open(&path)
+            .unwrap()
+            .begin(Some(&header("/in")), &checkpoint(0))
+            .unwrap();
+        assert!(find_start(&path, &header("/in"), false, &out, || false).is_err());
+        let resumed = find_start(&path, &header("/in"), true, &out, || true).unwrap();
+        assert!(resumed.journal_exists);
+        assert_eq!(resumed.skip_below(), 0);
+        Journal::open(&path).unwrap().remove().unwrap();
+        assert!(!path.exists());
+    }
+}

@@ -56,3 +56,33 @@ impl Window {
         self.cv.notify_all();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn room_only_below_written_plus_size() {
+        let window = Window::new(2);
+        assert!(window.wait_for_room(0, || false));
+        assert!(window.wait_for_room(1, || false));
+        // Full: job 2 waits, and gives up once stopped.
+        assert!(!window.wait_for_room(2, || true));
+        window.advance(1);
+        assert!(window.wait_for_room(2, || true));
+        assert!(!window.wait_for_room(3, || true));
+    }
+
+    #[test]
+    fn a_waiting_dispatcher_is_released_by_the_writer() {
+        let window = Arc::new(Window::new(1));
+        let waiter = {
+            let window = window.clone();
+            // Never stopped: only the writer's advance can let it through.
+            std::thread::spawn(move || window.wait_for_room(1, || false))
+        };
+        window.advance(1);
+        assert!(waiter.join().unwrap());
+    }
+}
