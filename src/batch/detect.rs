@@ -46,32 +46,44 @@ impl InputFormat {
     }
 }
 
+impl InputFormat {
+    /// Every input format, in the order the choices are listed.
+    const ALL: [InputFormat; 4] = [
+        InputFormat::Mbox,
+        InputFormat::Maildir,
+        InputFormat::Eml,
+        InputFormat::File,
+    ];
+}
+
+impl OutputFormat {
+    /// Every output format, in the order the choices are listed.
+    const ALL: [OutputFormat; 3] = [OutputFormat::Mbox, OutputFormat::Maildir, OutputFormat::Eml];
+}
+
+/// The entry of `all` whose name is `s` (in any case), or an error naming the choices.
+fn parse_name<T: Copy + fmt::Display>(s: &str, all: &[T], what: &str) -> Result<T, String> {
+    let lower = s.to_ascii_lowercase();
+    all.iter()
+        .find(|f| f.to_string() == lower)
+        .copied()
+        .ok_or_else(|| {
+            let choices: Vec<String> = all.iter().map(T::to_string).collect();
+            format!("unknown {what} `{lower}` ({})", choices.join(", "))
+        })
+}
+
 impl FromStr for InputFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "mbox" => Ok(InputFormat::Mbox),
-            "maildir" => Ok(InputFormat::Maildir),
-            "eml" => Ok(InputFormat::Eml),
-            "file" => Ok(InputFormat::File),
-            other => Err(format!(
-                "unknown input format `{other}` (mbox, maildir, eml, file)"
-            )),
-        }
+        parse_name(s, &Self::ALL, "input format")
     }
 }
 
 impl FromStr for OutputFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "mbox" => Ok(OutputFormat::Mbox),
-            "maildir" => Ok(OutputFormat::Maildir),
-            "eml" => Ok(OutputFormat::Eml),
-            other => Err(format!(
-                "unknown output format `{other}` (mbox, maildir, eml)"
-            )),
-        }
+        parse_name(s, &Self::ALL, "output format")
     }
 }
 
@@ -142,5 +154,20 @@ mod tests {
         assert!(detect(&root.join("missing")).is_err());
         assert_eq!("MBOX".parse::<InputFormat>().unwrap(), InputFormat::Mbox);
         assert!("x".parse::<OutputFormat>().is_err());
+        assert_eq!(
+            "Tar".parse::<InputFormat>().unwrap_err(),
+            "unknown input format `tar` (mbox, maildir, eml, file)"
+        );
+        assert_eq!(
+            "tar".parse::<OutputFormat>().unwrap_err(),
+            "unknown output format `tar` (mbox, maildir, eml)"
+        );
+        for format in InputFormat::ALL {
+            let name = format.to_string().to_uppercase();
+            assert_eq!(name.parse::<InputFormat>().unwrap(), format);
+        }
+        for format in OutputFormat::ALL {
+            assert_eq!(format.to_string().parse::<OutputFormat>().unwrap(), format);
+        }
     }
 }
