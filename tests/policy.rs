@@ -108,6 +108,27 @@ fn clean_mail_gets_no_notice_and_says_clean() {
     );
 }
 
+/// A Japanese policy name reaches the header whole (RFC 2231 extended parameter), so the
+/// mail still says which approved policy handled it.
+#[test]
+fn japanese_policy_name_is_carried_in_the_header() {
+    let policy = Policy::from_toml_str("name = \"県庁ポリシー\"\n").unwrap();
+    let (out, _) = run(policy, b"Subject: hi\r\n\r\njust text\r\n");
+    let headers = String::from_utf8(out.headers).unwrap();
+    let line = headers
+        .lines()
+        .find(|l| l.starts_with("X-Mugai-Sanitized:"))
+        .unwrap();
+    let encoded = line.split("policy*=UTF-8''").nth(1).unwrap_or_default();
+    let bytes: Vec<u8> = encoded
+        .split('%')
+        .skip(1)
+        .map(|h| u8::from_str_radix(h, 16).unwrap())
+        .collect();
+    assert_eq!(String::from_utf8(bytes).unwrap(), "県庁ポリシー", "{line}");
+    assert!(!line.contains("policy=;") && !line.ends_with("policy="));
+}
+
 #[test]
 fn spoofed_mugai_headers_are_replaced() {
     let (out, _) = run(
