@@ -140,6 +140,41 @@ fn spoofed_mugai_headers_are_replaced() {
     assert!(!headers.contains("policy=fake"));
 }
 
+/// Type errors in a policy read in plain words (no Rust type names such as `usize`).
+#[test]
+fn type_errors_are_in_plain_words() {
+    for (toml, says) in [
+        (
+            "[limits]\nmax_parts = \"lots\"\n",
+            "expected a whole number (0 or more), found the text \"lots\"",
+        ),
+        (
+            "[limits]\nmax_parts = -1\n",
+            "expected a whole number (0 or more), found the number -1",
+        ),
+        ("[limits]\nmax_parts = 1.5\n", "found the number 1.5"),
+        (
+            "name = 5\n",
+            "expected text in double quotes, found the number 5",
+        ),
+        (
+            "[links]\nurls = 3\n",
+            "expected one of the listed words, in double quotes",
+        ),
+        (
+            "[links]\nurls = \"zap\"\n",
+            "unknown value `zap`, expected one of",
+        ),
+    ] {
+        let err = Policy::from_toml_str(toml).unwrap_err().to_string();
+        assert!(err.contains(says), "{toml:?}: {err}");
+        assert!(err.contains("line "), "{err}");
+        for jargon in ["usize", "u64", "i64", "wanted string", "variant"] {
+            assert!(!err.contains(jargon), "{toml:?}: {err}");
+        }
+    }
+}
+
 /// Values that would break every mail are refused at load, naming the field with a reason.
 #[test]
 fn out_of_range_values_name_the_field() {
