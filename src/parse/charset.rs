@@ -193,14 +193,14 @@ pub fn decode<'a>(bytes: &'a [u8], label: Option<&[u8]>) -> (Cow<'a, str>, Decod
 }
 
 /// Guesses the charset of bytes that carry no trustworthy label: UTF-8 when valid,
-/// ISO-2022-JP when escape sequences are present, otherwise Shift_JIS or EUC-JP by which
+/// ISO-2022-JP when an ISO-2022-JP escape sequence (any set [`iso2022jp_decode`] reads) is
+/// present, otherwise Shift_JIS or EUC-JP by which
 /// decodes cleanly into more Japanese, and Windows-1252 as the last resort.
 pub fn detect(bytes: &[u8]) -> &'static Encoding {
     if std::str::from_utf8(bytes).is_ok() {
-        if bytes
-            .windows(3)
-            .any(|w| w == b"\x1b$B" || w == b"\x1b$@" || w == b"\x1b(J")
-        {
+        let escape =
+            |(i, &b): (usize, &u8)| b == 0x1b && bytes.get(i + 1..).and_then(jis_escape).is_some();
+        if bytes.iter().enumerate().any(escape) {
             return ISO_2022_JP;
         }
         return UTF_8;
@@ -699,6 +699,14 @@ mod tests {
         assert_eq!(text, "a\u{FFFD}$zb\u{FFFD}");
         assert!(how.had_errors);
         assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn unlabelled_jis_katakana_and_0212_are_detected() {
+        assert_eq!(decode_raw_header(b"\x1b(I12\x1b(B"), "ｱｲ");
+        let (text, how) = decode(b"x\x1b$(D\"/\x1b(B", None);
+        assert_eq!(text, "x\u{2D8}");
+        assert_eq!(how.encoding, ISO_2022_JP);
     }
 
     #[test]
