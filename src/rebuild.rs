@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use crate::inspect::smuggle::{self, Smuggled};
 use crate::outcome::HeaderEdit;
 use crate::parse::header::{
-    HeaderBlock, RawField, canonicalise_charset_labels, decode_unstructured,
+    HeaderBlock, RawField, canonicalise_charset_labels, decode_unstructured, has_mail_only_jis,
 };
 use crate::policy::{HeaderPolicy, LinkPolicy, OutputCharset, TransferEncoding};
 
@@ -149,6 +149,10 @@ fn copyable(field: &RawField<'_>, max_bytes: usize) -> bool {
         && std::str::from_utf8(field.value)
             .is_ok_and(|v| matches!(canonicalise_charset_labels(v), std::borrow::Cow::Owned(_)))
     {
+        return false;
+    }
+    // ISO-2022-JP words that WHATWG decoders (web mail) misread are written fresh in UTF-8.
+    if memchr::memmem::find(field.value, b"=?").is_some() && has_mail_only_jis(field.value) {
         return false;
     }
     let mut line_len = field.name.len() + 1;

@@ -78,7 +78,13 @@ fn guides() -> Vec<String> {
 #[test]
 fn every_guide_has_a_japanese_version() {
     let stems = guides();
-    for expected in ["configuration", "operations", "postfix", "postfix-content-filter", "batch"] {
+    for expected in [
+        "configuration",
+        "operations",
+        "postfix",
+        "postfix-content-filter",
+        "batch",
+    ] {
         assert!(stems.iter().any(|s| s == expected), "docs/{expected}.md");
     }
     for stem in &stems {
@@ -99,7 +105,9 @@ fn japanese_guides_have_the_same_sections_and_snippets() {
         let en = std::fs::read_to_string(docs().join(format!("{stem}.md"))).unwrap();
         let (se, sj) = (sections(&en), sections(&ja));
         if se != sj {
-            problems.push(format!("{stem}: {se} sections in English, {sj} in Japanese"));
+            problems.push(format!(
+                "{stem}: {se} sections in English, {sj} in Japanese"
+            ));
         }
         let (be, bj) = (code_blocks(&en), code_blocks(&ja));
         if be.len() != bj.len() {
@@ -131,5 +139,8 @@ fn code_blocks_are_found_as_written() {
         without_comments("# 設定\nurls = \"remove\"   # 注\nsee a.md#x\n"),
         "\nurls = \"remove\"\nsee a.md#x\n"
     );
-    assert_ne!(without_comments("urls = \"remove\"\n"), without_comments("urls = \"keep\"\n"));
+    assert_ne!(
+        without_comments("urls = \"remove\"\n"),
+        without_comments("urls = \"keep\"\n")
+    );
 }

@@ -26,7 +26,11 @@
 //!   iconv gives 〜 (U+301C). An unknown or cut escape sequence, a double-byte character cut
 //!   short and any byte above 0x7F become U+FFFD (iconv passes an unknown escape on raw).
 //!   7-bit bytes under an ISO-2022-JP label keep the label even when an escape is broken,
-//!   so a raw ESC never reaches the output.
+//!   so a raw ESC never reaches the output. Header fields read the same way: raw
+//!   ISO-2022-JP in a field is decoded (the ESC is kept through unfolding), and a field whose
+//!   encoded words hold ISO-2022-JP that a WHATWG decoder would misread is written fresh in
+//!   UTF-8 rather than copied (`parse::header::has_mail_only_jis`), so web mail shows it too.
+//!   `testdata/charsets/` runs these cases through the whole pipeline.
 //! - **Shift_JIS** labels all mean CP932 (Windows-31J), which is what Japanese mail really
 //!   carries: 0x5C is `\`, 0x7E is `~`, the NEC/IBM rows decode, the user-defined area maps
 //!   to the Private Use Area — all as `iconv -f CP932`.
@@ -651,10 +655,9 @@ fn jis_graphic(set: JisSet, b: u8, next: Option<u8>, out: &mut JisText) -> usize
 /// Decodes a raw header field value that may contain unencoded 8-bit bytes or raw
 /// ISO-2022-JP escape sequences into UTF-8. Pure ASCII without escapes is returned borrowed.
 pub fn decode_raw_header(bytes: &[u8]) -> Cow<'_, str> {
-    if bytes.is_ascii() && !bytes.contains(&0x1b) {
-        return std::str::from_utf8(bytes)
-            .map(Cow::Borrowed)
-            .unwrap_or_default();
+    if bytes.is_ascii() {
+        // 7-bit: plain ASCII, or ISO-2022-JP (a broken escape becomes U+FFFD, never a raw ESC).
+        return iso2022jp_decode(bytes).0;
     }
     decode_lossy(detect(bytes), bytes).0
 }
