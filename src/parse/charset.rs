@@ -713,6 +713,26 @@ mod tests {
     }
 
     #[test]
+    fn iso2022jp_any_short_input_is_safe() {
+        // Every string of up to 4 bytes over the bytes that matter: no panic, no raw ESC,
+        // SO or SI in the text, and errors reported exactly when U+FFFD is written.
+        let alphabet = b"\x1b$(BJIDA@\x0e\x0f\x21\x7e\x80\n";
+        let n = alphabet.len();
+        for len in 0..=4u32 {
+            for mut code in 0..n.pow(len) {
+                let mut bytes = Vec::new();
+                for _ in 0..len {
+                    bytes.push(alphabet[code % n]);
+                    code /= n;
+                }
+                let (text, errors) = iso2022jp_decode(&bytes);
+                assert!(!text.contains(['\x1b', '\x0e', '\x0f']), "{bytes:?}");
+                assert_eq!(text.contains('\u{FFFD}'), errors, "{bytes:?}");
+            }
+        }
+    }
+
+    #[test]
     fn cp932_ibm_extension() {
         // 髙 (IBM extension, FB FC) and ～ (81 60) in CP932.
         let (text, _) = decode(b"\xfb\xfc\x81\x60", Some(b"cp932"));
