@@ -300,7 +300,8 @@ fn note_header_review(report: &mut Report, review: &rebuild::HeaderReview, polic
 }
 
 /// The value of `X-Mugai-Sanitized`:
-/// `value = (item *("; " item)) / "clean"`, then `"; policy=" name`, where an item is an
+/// `value = (item *("; " item)) / "clean"`, then `"; "` and the policy parameter
+/// ([`crate::rebuild::policy_parameter`]), where an item is an
 /// action token (`html-converted`, `smuggled-removed`…), `attachments-removed=N`, or
 /// `links=defanged` / `links=removed`.
 ///
@@ -321,17 +322,10 @@ fn sanitized_header(report: &Report, policy_name: &str) -> String {
         items.push("clean".into());
     }
     format!(
-        "{}; policy={}",
+        "{}; {}",
         items.join("; "),
-        sanitize_token(policy_name)
+        crate::rebuild::policy_parameter(policy_name)
     )
-}
-
-fn sanitize_token(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .take(64)
-        .collect()
 }
 
 /// Input that is not a mail at all: a note and whatever readable text could be salvaged.

@@ -417,6 +417,59 @@ pub struct QuarantinePolicy {
     pub release_relay: String,
 }
 
+/// Rewrites a TOML/serde type error in words an administrator knows: `invalid type: string
+/// "lots", expected usize` becomes `expected a whole number (0 or more), found the text
+/// "lots"`. Other messages pass unchanged.
+fn plain_message(message: &str) -> String {
+    let message = message.trim();
+    let rest = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "));
+    match rest.and_then(|r| r.rsplit_once(", expected ")) {
+        Some((found, expected)) => format!(
+            "expected {}, found {}",
+            plain_expected(expected),
+            plain_found(found)
+        ),
+        None if message == "wanted string or table" => {
+            "expected one of the listed words, in double quotes".to_owned()
+        }
+        None => message.replacen("unknown variant", "unknown value", 1),
+    }
+}
+
+/// A serde "expected" in words.
+fn plain_expected(expected: &str) -> &str {
+    match expected.trim() {
+        "usize" | "u64" | "u32" | "u16" | "u8" => "a whole number (0 or more)",
+        "i64" | "i32" | "i16" | "i8" | "isize" => "a whole number",
+        "f64" | "f32" => "a number",
+        "a boolean" => "true or false",
+        "a string" => "text in double quotes",
+        "a sequence" => "a list in [brackets]",
+        other => other,
+    }
+}
+
+/// A serde "found" value (`string "x"`, `integer `5``…) in words.
+fn plain_found(found: &str) -> String {
+    let found = found.trim();
+    let value = |prefix: &str| found.strip_prefix(prefix).map(|v| v.trim_matches('`'));
+    if let Some(v) = value("string ") {
+        format!("the text {v}")
+    } else if let Some(v) = value("integer ").or_else(|| value("floating point ")) {
+        format!("the number {v}")
+    } else if let Some(v) = value("boolean ") {
+        v.to_owned()
+    } else if found == "sequence" {
+        "a list".to_owned()
+    } else if found == "map" {
+        "a table".to_owned()
+    } else {
+        found.to_owned()
+    }
+}
+
 impl Policy {
     /// Parses a policy from TOML text. Missing fields take their defaults.
     pub fn from_toml_str(text: &str) -> Result<Self> {
@@ -440,9 +493,12 @@ impl Policy {
                     let before = &text[..span.start.min(text.len())];
                     let line = before.matches('\n').count() + 1;
                     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                    format!("line {line}, column {column}: {}", e.message().trim())
+                    format!(
+                        "line {line}, column {column}: {}",
+                        plain_message(e.message())
+                    )
                 }
-                None => e.message().trim().to_owned(),
+                None => plain_message(e.message()),
             };
             Error::PolicyParse {
                 path: path.to_owned(),

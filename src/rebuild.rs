@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use crate::inspect::smuggle::{self, Smuggled};
 use crate::outcome::HeaderEdit;
 use crate::parse::header::{
-    HeaderBlock, RawField, canonicalise_charset_labels, decode_unstructured,
+    HeaderBlock, RawField, canonicalise_charset_labels, decode_unstructured, has_mail_only_jis,
 };
 use crate::policy::{HeaderPolicy, LinkPolicy, OutputCharset, TransferEncoding};
 
@@ -69,6 +69,35 @@ pub fn encode_header_value(name: &str, value: &str) -> String {
     out
 }
 
+/// The `policy` parameter of `X-Mugai-Sanitized` for a policy named `name` (its first 64
+/// characters). A name of token characters only (`A–Z a–z 0–9 - _ .`) is written as it is,
+/// `policy=NAME`; any other name (Japanese, spaces…) is carried whole as an RFC 2231
+/// extended parameter, `policy*=UTF-8''` followed by the percent-encoded UTF-8 bytes, which
+/// mail libraries decode back to the name. An empty name is written `policy=`.
+///
+/// ```
+/// use mugai::rebuild::policy_parameter;
+/// assert_eq!(policy_parameter("default"), "policy=default");
+/// assert_eq!(policy_parameter("県庁"), "policy*=UTF-8''%E7%9C%8C%E5%BA%81");
+/// assert_eq!(policy_parameter("a b"), "policy*=UTF-8''a%20b");
+/// ```
+pub fn policy_parameter(name: &str) -> String {
+    let name: String = name.chars().take(64).collect();
+    let token = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    if name.bytes().all(token) {
+        return format!("policy={name}");
+    }
+    let mut out = String::from("policy*=UTF-8''");
+    for b in name.bytes() {
+        if token(b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 /// Folds a long ASCII value at spaces so that lines stay under 78 characters where possible
 /// and never exceed 998.
 fn fold_ascii(value: &str, first_line_used: usize) -> String {
@@ -120,6 +149,10 @@ fn copyable(field: &RawField<'_>, max_bytes: usize) -> bool {
         && std::str::from_utf8(field.value)
             .is_ok_and(|v| matches!(canonicalise_charset_labels(v), std::borrow::Cow::Owned(_)))
     {
+        return false;
+    }
+    // ISO-2022-JP words that WHATWG decoders (web mail) misread are written fresh in UTF-8.
+    if memchr::memmem::find(field.value, b"=?").is_some() && has_mail_only_jis(field.value) {
         return false;
     }
     let mut line_len = field.name.len() + 1;

@@ -108,6 +108,27 @@ fn clean_mail_gets_no_notice_and_says_clean() {
     );
 }
 
+/// A Japanese policy name reaches the header whole (RFC 2231 extended parameter), so the
+/// mail still says which approved policy handled it.
+#[test]
+fn japanese_policy_name_is_carried_in_the_header() {
+    let policy = Policy::from_toml_str("name = \"県庁ポリシー\"\n").unwrap();
+    let (out, _) = run(policy, b"Subject: hi\r\n\r\njust text\r\n");
+    let headers = String::from_utf8(out.headers).unwrap();
+    let line = headers
+        .lines()
+        .find(|l| l.starts_with("X-Mugai-Sanitized:"))
+        .unwrap();
+    let encoded = line.split("policy*=UTF-8''").nth(1).unwrap_or_default();
+    let bytes: Vec<u8> = encoded
+        .split('%')
+        .skip(1)
+        .map(|h| u8::from_str_radix(h, 16).unwrap())
+        .collect();
+    assert_eq!(String::from_utf8(bytes).unwrap(), "県庁ポリシー", "{line}");
+    assert!(!line.contains("policy=;") && !line.ends_with("policy="));
+}
+
 #[test]
 fn spoofed_mugai_headers_are_replaced() {
     let (out, _) = run(
@@ -117,6 +138,41 @@ fn spoofed_mugai_headers_are_replaced() {
     let headers = String::from_utf8(out.headers).unwrap();
     assert_eq!(headers.matches("X-Mugai-Sanitized").count(), 1);
     assert!(!headers.contains("policy=fake"));
+}
+
+/// Type errors in a policy read in plain words (no Rust type names such as `usize`).
+#[test]
+fn type_errors_are_in_plain_words() {
+    for (toml, says) in [
+        (
+            "[limits]\nmax_parts = \"lots\"\n",
+            "expected a whole number (0 or more), found the text \"lots\"",
+        ),
+        (
+            "[limits]\nmax_parts = -1\n",
+            "expected a whole number (0 or more), found the number -1",
+        ),
+        ("[limits]\nmax_parts = 1.5\n", "found the number 1.5"),
+        (
+            "name = 5\n",
+            "expected text in double quotes, found the number 5",
+        ),
+        (
+            "[links]\nurls = 3\n",
+            "expected one of the listed words, in double quotes",
+        ),
+        (
+            "[links]\nurls = \"zap\"\n",
+            "unknown value `zap`, expected one of",
+        ),
+    ] {
+        let err = Policy::from_toml_str(toml).unwrap_err().to_string();
+        assert!(err.contains(says), "{toml:?}: {err}");
+        assert!(err.contains("line "), "{err}");
+        for jargon in ["usize", "u64", "i64", "wanted string", "variant"] {
+            assert!(!err.contains(jargon), "{toml:?}: {err}");
+        }
+    }
 }
 
 /// Values that would break every mail are refused at load, naming the field with a reason.

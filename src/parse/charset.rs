@@ -7,10 +7,40 @@
 //! Windows-31J with the NEC and IBM extension characters; its ISO-2022-JP decoder uses the same
 //! JIS X 0208 index, so CP5022x extension characters such as ① decode too) and detects the
 //! charset from the bytes when the label cannot be trusted.
+//!
+//! # Mail is not the web
+//!
+//! encoding_rs follows the WHATWG Encoding Standard, written for web pages. Where mail
+//! practice differs, mugai reads the bytes as mail software (iconv, Python, the mailers that
+//! wrote them) does; `tests/charset_iconv.rs` holds each case against iconv's reading:
+//!
+//! - **ISO-2022-JP** is decoded by [`iso2022jp_decode`], not by encoding_rs. Escape
+//!   sequences back to back (`ESC ( B ESC $ B`, emitted by real mailers at every line or run)
+//!   are fine — WHATWG turns them into U+FFFD. A line break keeps the current set (RFC 1468
+//!   asks for ASCII at line end; iconv and Python continue the set, and so do we). Beyond
+//!   plain ISO-2022-JP it reads JIS X 0201 Roman (`ESC ( J`, ¥ and ‾) and katakana
+//!   (`ESC ( I`), JIS X 0212 (`ESC $ ( D`), GB 2312 and KS C 5601 (ISO-2022-JP-2), and
+//!   half-width katakana between SO and SI (CP50221/50222; iconv passes SO/SI through as
+//!   control characters). JIS X 0208 uses the CP932 index, so the CP5022x extension rows
+//!   (NEC row 13, IBM kanji) decode, and 0x2141 is ～ (U+FF5E, the Windows mapping) where
+//!   iconv gives 〜 (U+301C). An unknown or cut escape sequence, a double-byte character cut
+//!   short and any byte above 0x7F become U+FFFD (iconv passes an unknown escape on raw).
+//!   7-bit bytes under an ISO-2022-JP label keep the label even when an escape is broken,
+//!   so a raw ESC never reaches the output. Header fields read the same way: raw
+//!   ISO-2022-JP in a field is decoded (the ESC is kept through unfolding), and a field whose
+//!   encoded words hold ISO-2022-JP that a WHATWG decoder would misread is written fresh in
+//!   UTF-8 rather than copied (`parse::header::has_mail_only_jis`), so web mail shows it too.
+//!   `testdata/charsets/` runs these cases through the whole pipeline.
+//! - **Shift_JIS** labels all mean CP932 (Windows-31J), which is what Japanese mail really
+//!   carries: 0x5C is `\`, 0x7E is `~`, the NEC/IBM rows decode, the user-defined area maps
+//!   to the Private Use Area — all as `iconv -f CP932`.
+//! - **EUC-JP** includes JIS X 0212 (SS3, 0x8F) and half-width katakana (SS2, 0x8E) as iconv
+//!   does, and the eucJP-ms extension rows; its index is the Microsoft one, so 0xA1C1 is ～
+//!   as in `iconv -f EUC-JP-MS` (glibc's plain EUC-JP gives 〜).
 
 use std::borrow::Cow;
 
-use encoding_rs::{EUC_JP, Encoding, ISO_2022_JP, SHIFT_JIS, UTF_8, WINDOWS_1252};
+use encoding_rs::{EUC_JP, EUC_KR, Encoding, GBK, ISO_2022_JP, SHIFT_JIS, UTF_8, WINDOWS_1252};
 
 /// Resolves a charset label (case-insensitive, surrounding quotes and spaces ignored) to an
 /// encoding, including the Japanese aliases used by real mail clients.
@@ -108,7 +138,7 @@ pub fn decode<'a>(bytes: &'a [u8], label: Option<&[u8]>) -> (Cow<'a, str>, Decod
                 l.eq_ignore_ascii_case(b"us-ascii") || l.eq_ignore_ascii_case(b"ascii")
             });
         if !seven_bit_label || is_ascii {
-            if let Some(text) = enc.decode_without_bom_handling_and_without_replacement(bytes) {
+            if let Some(text) = decode_strict(enc, bytes) {
                 return (
                     text,
                     Decoded {
@@ -122,12 +152,13 @@ pub fn decode<'a>(bytes: &'a [u8], label: Option<&[u8]>) -> (Cow<'a, str>, Decod
             // (mislabelled mail); otherwise keep the label and replace what is invalid
             // (binary junk inside otherwise good text).
             let other = detect(bytes);
-            let clean_elsewhere = other != enc
-                && other
-                    .decode_without_bom_handling_and_without_replacement(bytes)
-                    .is_some();
+            // 7-bit bytes fit ISO-2022-JP whatever escapes they hold: a broken escape is
+            // replaced, not passed on as a raw ESC under an ASCII reading.
+            let clean_elsewhere = !(enc == ISO_2022_JP && is_ascii)
+                && other != enc
+                && decode_strict(other, bytes).is_some();
             if !clean_elsewhere {
-                let (text, _) = enc.decode_without_bom_handling(bytes);
+                let (text, _) = decode_lossy(enc, bytes);
                 return (
                     text,
                     Decoded {
@@ -154,7 +185,7 @@ pub fn decode<'a>(bytes: &'a [u8], label: Option<&[u8]>) -> (Cow<'a, str>, Decod
         );
     }
     let enc = detect(bytes);
-    let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+    let (text, had_errors) = decode_lossy(enc, bytes);
     (
         text,
         Decoded {
@@ -166,14 +197,14 @@ pub fn decode<'a>(bytes: &'a [u8], label: Option<&[u8]>) -> (Cow<'a, str>, Decod
 }
 
 /// Guesses the charset of bytes that carry no trustworthy label: UTF-8 when valid,
-/// ISO-2022-JP when escape sequences are present, otherwise Shift_JIS or EUC-JP by which
+/// ISO-2022-JP when an ISO-2022-JP escape sequence (any set [`iso2022jp_decode`] reads) is
+/// present, otherwise Shift_JIS or EUC-JP by which
 /// decodes cleanly into more Japanese, and Windows-1252 as the last resort.
 pub fn detect(bytes: &[u8]) -> &'static Encoding {
     if std::str::from_utf8(bytes).is_ok() {
-        if bytes
-            .windows(3)
-            .any(|w| w == b"\x1b$B" || w == b"\x1b$@" || w == b"\x1b(J")
-        {
+        let escape =
+            |(i, &b): (usize, &u8)| b == 0x1b && bytes.get(i + 1..).and_then(jis_escape).is_some();
+        if bytes.iter().enumerate().any(escape) {
             return ISO_2022_JP;
         }
         return UTF_8;
@@ -443,16 +474,192 @@ impl Utf7Run {
     }
 }
 
+/// Decodes `bytes` as `enc` without replacement: `None` when any byte is invalid. ISO-2022-JP
+/// goes through [`iso2022jp_decode`] (the mail reading), everything else through encoding_rs.
+fn decode_strict<'a>(enc: &'static Encoding, bytes: &'a [u8]) -> Option<Cow<'a, str>> {
+    if enc == ISO_2022_JP {
+        let (text, errors) = iso2022jp_decode(bytes);
+        return (!errors).then_some(text);
+    }
+    enc.decode_without_bom_handling_and_without_replacement(bytes)
+}
+
+/// Decodes `bytes` as `enc`, replacing what is invalid with U+FFFD; returns whether anything
+/// was replaced. ISO-2022-JP goes through [`iso2022jp_decode`].
+fn decode_lossy<'a>(enc: &'static Encoding, bytes: &'a [u8]) -> (Cow<'a, str>, bool) {
+    if enc == ISO_2022_JP {
+        return iso2022jp_decode(bytes);
+    }
+    enc.decode_without_bom_handling(bytes)
+}
+
+/// A graphic character set that an ISO-2022-JP(-1/-2/-3, CP5022x) escape sequence designates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum JisSet {
+    Ascii,
+    /// JIS X 0201 Roman (`ESC ( J`, old `ESC ( H`): ASCII with ¥ at 0x5C and ‾ at 0x7E.
+    Roman,
+    /// JIS X 0201 katakana (`ESC ( I`): half-width katakana at 0x21–0x5F.
+    Katakana,
+    /// JIS X 0208 (`ESC $ @`, `ESC $ B`, `ESC $ ( B`), with the CP932 extension rows.
+    X0208,
+    /// JIS X 0212 supplementary kanji (`ESC $ ( D`).
+    X0212,
+    /// GB 2312 (`ESC $ A`, ISO-2022-JP-2).
+    Gb2312,
+    /// KS C 5601 (`ESC $ ( C`, ISO-2022-JP-2).
+    Ksc5601,
+}
+
+/// The character set an escape sequence designates and the bytes it takes after the ESC.
+fn jis_escape(rest: &[u8]) -> Option<(JisSet, usize)> {
+    Some(match rest {
+        [b'(', b'B', ..] => (JisSet::Ascii, 2),
+        [b'(', b'J' | b'H', ..] => (JisSet::Roman, 2),
+        [b'(', b'I', ..] => (JisSet::Katakana, 2),
+        [b'$', b'@' | b'B', ..] => (JisSet::X0208, 2),
+        [b'$', b'A', ..] => (JisSet::Gb2312, 2),
+        [b'$', b'(', b'B' | b'@', ..] => (JisSet::X0208, 3),
+        [b'$', b'(', b'D', ..] => (JisSet::X0212, 3),
+        [b'$', b'(', b'C', ..] => (JisSet::Ksc5601, 3),
+        _ => return None,
+    })
+}
+
+/// Text being decoded from ISO-2022-JP: double-byte characters are collected as EUC bytes
+/// of one encoding and decoded a run at a time (each byte is copied and decoded once).
+struct JisText {
+    text: String,
+    run: Vec<u8>,
+    run_enc: Option<&'static Encoding>,
+    errors: bool,
+}
+
+impl JisText {
+    fn push_char(&mut self, c: char) {
+        self.flush();
+        self.text.push(c);
+    }
+
+    fn push_coded(&mut self, enc: &'static Encoding, coded: &[u8]) {
+        if self.run_enc != Some(enc) {
+            self.flush();
+            self.run_enc = Some(enc);
+        }
+        self.run.extend_from_slice(coded);
+    }
+
+    fn error(&mut self) {
+        self.push_char('\u{FFFD}');
+        self.errors = true;
+    }
+
+    fn flush(&mut self) {
+        if let Some(enc) = self.run_enc.take() {
+            let (text, errors) = enc.decode_without_bom_handling(&self.run);
+            self.text.push_str(&text);
+            self.errors |= errors;
+            self.run.clear();
+        }
+    }
+}
+
+/// Decodes ISO-2022-JP as mail writes it, in one pass; returns the text and whether anything
+/// was replaced with U+FFFD. Unlike the WHATWG decoder (encoding_rs), escape sequences back to
+/// back are fine, and the sets of ISO-2022-JP-1/-2 and the CP5022x family are understood:
+/// JIS X 0201 Roman and katakana, SO/SI katakana, JIS X 0212, GB 2312 and KS C 5601. A line
+/// break keeps the current set (as iconv and Python do). Bytes above 0x7F, unknown escape
+/// sequences and a double-byte character cut short are replaced.
+///
+/// ```
+/// use mugai::parse::charset::iso2022jp_decode;
+/// let mail = b"A\x1b$B$\"$\"\x1b(B\x1b$B$\"\x1b(BZ";
+/// assert_eq!(iso2022jp_decode(mail), ("AあああZ".into(), false));
+/// ```
+pub fn iso2022jp_decode(bytes: &[u8]) -> (Cow<'_, str>, bool) {
+    if bytes.is_ascii() && !bytes.iter().any(|&b| matches!(b, 0x0e | 0x0f | 0x1b)) {
+        return match std::str::from_utf8(bytes) {
+            Ok(text) => (Cow::Borrowed(text), false),
+            Err(_) => (Cow::Borrowed(""), true),
+        };
+    }
+    let mut out = JisText {
+        text: String::with_capacity(bytes.len() * 3 / 2),
+        run: Vec::new(),
+        run_enc: None,
+        errors: false,
+    };
+    let (mut set, mut shifted, mut i) = (JisSet::Ascii, false, 0);
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        match b {
+            0x1b => match bytes.get(i..).and_then(jis_escape) {
+                Some((designated, len)) => {
+                    set = designated;
+                    i += len;
+                }
+                None => out.error(),
+            },
+            0x0e => shifted = true,
+            0x0f => shifted = false,
+            0x21..=0x5f if shifted => out.push_coded(EUC_JP, &[0x8e, b | 0x80]),
+            0x21..=0x7e => i += jis_graphic(set, b, bytes.get(i).copied(), &mut out),
+            0x80.. => out.error(),
+            _ => out.push_char(char::from(b)),
+        }
+    }
+    out.flush();
+    (Cow::Owned(out.text), out.errors)
+}
+
+/// Decodes the graphic byte `b` (0x21–0x7E) in `set`, with `next` as the trail byte of a
+/// double-byte set; returns how many bytes after `b` it took.
+fn jis_graphic(set: JisSet, b: u8, next: Option<u8>, out: &mut JisText) -> usize {
+    let (enc, ss3) = match set {
+        JisSet::Ascii => {
+            out.push_char(char::from(b));
+            return 0;
+        }
+        JisSet::Roman => {
+            out.push_char(match b {
+                0x5c => '\u{a5}',
+                0x7e => '\u{203e}',
+                _ => char::from(b),
+            });
+            return 0;
+        }
+        JisSet::Katakana if b <= 0x5f => {
+            out.push_coded(EUC_JP, &[0x8e, b | 0x80]);
+            return 0;
+        }
+        JisSet::Katakana => {
+            out.error();
+            return 0;
+        }
+        JisSet::X0208 => (EUC_JP, false),
+        JisSet::X0212 => (EUC_JP, true),
+        JisSet::Gb2312 => (GBK, false),
+        JisSet::Ksc5601 => (EUC_KR, false),
+    };
+    match next {
+        Some(trail @ 0x21..=0x7e) if ss3 => out.push_coded(enc, &[0x8f, b | 0x80, trail | 0x80]),
+        Some(trail @ 0x21..=0x7e) => out.push_coded(enc, &[b | 0x80, trail | 0x80]),
+        _ => {
+            out.error();
+            return 0;
+        }
+    }
+    1
+}
+
 /// Decodes a raw header field value that may contain unencoded 8-bit bytes or raw
 /// ISO-2022-JP escape sequences into UTF-8. Pure ASCII without escapes is returned borrowed.
 pub fn decode_raw_header(bytes: &[u8]) -> Cow<'_, str> {
-    if bytes.is_ascii() && !bytes.contains(&0x1b) {
-        return std::str::from_utf8(bytes)
-            .map(Cow::Borrowed)
-            .unwrap_or_default();
+    if bytes.is_ascii() {
+        // 7-bit: plain ASCII, or ISO-2022-JP (a broken escape becomes U+FFFD, never a raw ESC).
+        return iso2022jp_decode(bytes).0;
     }
-    let enc = detect(bytes);
-    enc.decode_without_bom_handling(bytes).0
+    decode_lossy(detect(bytes), bytes).0
 }
 
 #[cfg(test)]
@@ -475,6 +682,54 @@ mod tests {
         let (text, how) = decode(bytes, Some(b"ISO-2022-JP"));
         assert_eq!(text, "①㈱");
         assert!(!how.detected);
+    }
+
+    #[test]
+    fn iso2022jp_escape_pairs() {
+        // `ESC ( B ESC $ B` back to back, as real mailers write it (WHATWG gives U+FFFD).
+        let bytes = b"A\x1b$B$\"$\"\x1b(B\x1b$B$\"\x1b(BZ";
+        let (text, how) = decode(bytes, Some(b"ISO-2022-JP"));
+        assert_eq!(text, "AあああZ");
+        assert!(!how.had_errors && !how.detected);
+        assert_eq!(decode_raw_header(bytes), "AあああZ");
+        // Unlabelled: detected as ISO-2022-JP and read the same.
+        assert_eq!(decode(bytes, None).0, "AあああZ");
+    }
+
+    #[test]
+    fn iso2022jp_broken_escape_is_replaced_not_passed_on() {
+        let (text, how) = decode(b"a\x1b$zb\x1b", Some(b"iso-2022-jp"));
+        assert_eq!(text, "a\u{FFFD}$zb\u{FFFD}");
+        assert!(how.had_errors);
+        assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn unlabelled_jis_katakana_and_0212_are_detected() {
+        assert_eq!(decode_raw_header(b"\x1b(I12\x1b(B"), "ｱｲ");
+        let (text, how) = decode(b"x\x1b$(D\"/\x1b(B", None);
+        assert_eq!(text, "x\u{2D8}");
+        assert_eq!(how.encoding, ISO_2022_JP);
+    }
+
+    #[test]
+    fn iso2022jp_any_short_input_is_safe() {
+        // Every string of up to 4 bytes over the bytes that matter: no panic, no raw ESC,
+        // SO or SI in the text, and errors reported exactly when U+FFFD is written.
+        let alphabet = b"\x1b$(BJIDA@\x0e\x0f\x21\x7e\x80\n";
+        let n = alphabet.len();
+        for len in 0..=4u32 {
+            for mut code in 0..n.pow(len) {
+                let mut bytes = Vec::new();
+                for _ in 0..len {
+                    bytes.push(alphabet[code % n]);
+                    code /= n;
+                }
+                let (text, errors) = iso2022jp_decode(&bytes);
+                assert!(!text.contains(['\x1b', '\x0e', '\x0f']), "{bytes:?}");
+                assert_eq!(text.contains('\u{FFFD}'), errors, "{bytes:?}");
+            }
+        }
     }
 
     #[test]

@@ -123,9 +123,10 @@ fn trim_end(s: &[u8]) -> &[u8] {
 }
 
 /// Unfolds a raw value: line breaks removed, leading and trailing whitespace trimmed, NUL and
-/// other C0 controls (except tab) dropped.
+/// other C0 controls (except tab, and ESC, which raw ISO-2022-JP needs and
+/// [`decode_raw_header`] turns into text or U+FFFD) dropped.
 pub fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
-    let clean = |b: &u8| *b >= 0x20 || *b == b'\t';
+    let clean = |b: &u8| *b >= 0x20 || matches!(*b, b'\t' | 0x1b);
     let trimmed = value.trim_ascii();
     if trimmed.iter().all(clean) {
         return Cow::Borrowed(trimmed);
@@ -256,14 +257,40 @@ fn parse_encoded_word(s: &str, start: usize) -> Option<EncodedWord<'_>> {
     })
 }
 
+/// Whether the RFC 2047 encoded words of a raw field value hold ISO-2022-JP that mugai reads
+/// but a WHATWG decoder (web mail, mail-parser) would not (escape sequences back to back,
+/// JIS X 0201 katakana…): such a field is better written fresh in UTF-8 than copied.
+///
+/// ```
+/// use mugai::parse::header::has_mail_only_jis;
+/// assert!(has_mail_only_jis(b"=?ISO-2022-JP?B?GyRCRGo0fBsoQhskQkpdPGkbKEI=?="));
+/// assert!(!has_mail_only_jis(b"=?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?="));
+/// ```
+pub fn has_mail_only_jis(raw: &[u8]) -> bool {
+    let text = decode_raw_header(&unfold(raw)).into_owned();
+    text.contains("=?") && decode_encoded_words_flagged(&text).1
+}
+
 fn decode_encoded_words(text: &str) -> String {
+    decode_encoded_words_flagged(text).0
+}
+
+/// Decodes the encoded words of `text`; the flag tells whether ISO-2022-JP words were read
+/// that the WHATWG decoder rejects.
+fn decode_encoded_words_flagged(text: &str) -> (String, bool) {
+    let mut mail_only = false;
     let mut out = String::with_capacity(text.len());
     let mut pos = 0;
     // Pending bytes of adjacent words in one charset.
     let mut pending: Option<(String, Vec<u8>)> = None;
-    let flush = |out: &mut String, pending: &mut Option<(String, Vec<u8>)>| {
+    let mut flush = |out: &mut String, pending: &mut Option<(String, Vec<u8>)>| {
         if let Some((cs, bytes)) = pending.take() {
-            let (t, _) = super::charset::decode(&bytes, Some(cs.as_bytes()));
+            let (t, how) = super::charset::decode(&bytes, Some(cs.as_bytes()));
+            mail_only |= how.encoding == encoding_rs::ISO_2022_JP
+                && !how.had_errors
+                && encoding_rs::ISO_2022_JP
+                    .decode_without_bom_handling_and_without_replacement(&bytes)
+                    .is_none();
             out.push_str(&t);
         }
     };
@@ -294,7 +321,7 @@ fn decode_encoded_words(text: &str) -> String {
     }
     flush(&mut out, &mut pending);
     out.push_str(&text[pos..]);
-    out
+    (out, mail_only)
 }
 
 /// Content-Transfer-Encoding of a part.
