@@ -17,8 +17,9 @@ use crate::parse::header::{HeaderBlock, MimeInfo, TransferEncoding, decode_unstr
 use crate::parse::lines::{normalise_bare_cr, split_header_body, uses_bare_lf};
 use crate::parse::structure::{MimeTree, Part, PartBody, TreeLimits};
 use crate::parse::transfer;
-use crate::policy::{Language, LineEnding, LinkMode, NoticePosition, OnLimit, Policy};
+use crate::policy::{LineEnding, LinkMode, NoticePosition, OnLimit, Policy};
 use crate::rebuild;
+use crate::render::words::words;
 use crate::render::{html, links, notice, text};
 use crate::report::{Action, RemovalReason, RemovedItem, Report};
 
@@ -218,10 +219,7 @@ fn finish(
                 .to_owned(),
         )
     } else if not_a_mail {
-        Some(match policy.notice.language {
-            Language::Ja => "(読み取れないメール)".to_owned(),
-            Language::En => "(unreadable message)".to_owned(),
-        })
+        Some(words(policy.notice.language).unreadable_subject.to_owned())
     } else {
         None
     };
@@ -701,27 +699,9 @@ impl Walker<'_> {
     ) {
         self.report.act(Action::ForwardRendered);
         let mut head = String::new();
-        head.push_str(match self.policy.notice.language {
-            Language::Ja => "---------- 転送されたメッセージ ----------\n",
-            Language::En => "---------- Forwarded message ----------\n",
-        });
-        let labels: [(&str, &str); 5] = match self.policy.notice.language {
-            Language::Ja => [
-                ("From", "差出人"),
-                ("Date", "日時"),
-                ("Subject", "件名"),
-                ("To", "宛先"),
-                ("Cc", "CC"),
-            ],
-            Language::En => [
-                ("From", "From"),
-                ("Date", "Date"),
-                ("Subject", "Subject"),
-                ("To", "To"),
-                ("Cc", "Cc"),
-            ],
-        };
-        for (name, label) in labels {
+        let w = words(self.policy.notice.language);
+        head.push_str(w.forward_head);
+        for (name, label) in w.forward_labels {
             if let Some(f) = fields.get(name) {
                 let v = decode_unstructured(f.value);
                 let v = text::clean_body(&v).replace('\n', " ");
@@ -1007,10 +987,9 @@ impl Walker<'_> {
             .name
             .as_deref()
             .map_or_else(|| s.kind.to_owned(), |n| text::visible_name(n, 120));
-        match self.policy.notice.language {
-            Language::Ja => format!("[符号化データを削除しました: {what}]"),
-            Language::En => format!("[encoded data removed: {what}]"),
-        }
+        words(self.policy.notice.language)
+            .encoded_removed
+            .replace("{}", &what)
     }
 
     fn note_links(&mut self, n: usize) {

@@ -20,6 +20,7 @@ use html2text::render::RichAnnotation;
 
 use super::html_guard;
 use super::links::{self, LinkKind};
+use super::words::words;
 use crate::budget::Deadline;
 use crate::policy::{HtmlPolicy, Language, LinkPolicy};
 
@@ -250,10 +251,8 @@ fn render_rich(
     out.links = notes.list.len();
     if !notes.list.is_empty() {
         text.push('\n');
-        text.push_str(match lang {
-            Language::Ja => "リンク先:\n",
-            Language::En => "Links:\n",
-        });
+        let w = words(lang);
+        text.push_str(w.links_head);
         for (i, note) in notes.list.iter().enumerate() {
             let shown = links::show_target(&note.target, link_policy);
             let deceptive = links::text_disagrees(&note.text, &note.target);
@@ -261,32 +260,22 @@ fn render_rich(
                 out.deceptive_links += 1;
             }
             let label = if note.text.trim().is_empty() {
-                "(画像など)".to_owned()
+                w.link_no_text.to_owned()
             } else {
                 truncate_chars(&note.text, 60)
             };
             let _ = writeln!(text, "[{}] {}", i + 1, label);
             if deceptive {
-                text.push_str(match lang {
-                    Language::Ja => "    ⚠ 表示されているアドレスと実際のリンク先が異なります\n",
-                    Language::En => {
-                        "    ⚠ the link text shows a different address than the real target\n"
-                    }
-                });
+                text.push_str(w.link_deceptive);
             }
             match shown {
                 Some(t) => {
                     let _ = writeln!(text, "    {t}");
                 }
-                None => text.push_str(match (links::classify(&note.target), lang) {
-                    (LinkKind::Dangerous, Language::Ja) => {
-                        "    (危険な種類のリンクのため削除しました)\n"
-                    }
-                    (LinkKind::Dangerous, Language::En) => "    (dangerous link type removed)\n",
-                    (LinkKind::Local, Language::Ja) => "    (文書内リンク)\n",
-                    (LinkKind::Local, Language::En) => "    (link within the document)\n",
-                    (_, Language::Ja) => "    (ポリシーによりリンク先を削除しました)\n",
-                    (_, Language::En) => "    (target removed by policy)\n",
+                None => text.push_str(match links::classify(&note.target) {
+                    LinkKind::Dangerous => w.link_dangerous,
+                    LinkKind::Local => w.link_local,
+                    _ => w.link_removed,
                 }),
             }
         }
