@@ -7,10 +7,13 @@
 //! Nothing here writes the [`Report`](crate::report::Report): each function returns what it
 //! found (payloads cut, links rewritten, HTML facts) and the pipeline records it.
 
+pub mod forward;
 pub mod hidden;
 pub mod html;
 pub mod html_guard;
 pub mod links;
 pub mod notice;
+pub mod part;
+pub mod smuggled;
 pub mod text;
 pub mod words;
