@@ -113,6 +113,18 @@ fn convert_visible(
         out.time_budget = true;
         return out;
     }
+    convert(html, width, link_policy, lang, deadline)
+}
+
+/// Runs html2text on `html` that passed the guards; the simple extraction instead when it
+/// fails, panics, or renders far larger than its source.
+fn convert(
+    html: &str,
+    width: usize,
+    link_policy: &LinkPolicy,
+    lang: Language,
+    deadline: Deadline,
+) -> HtmlText {
     let converted = std::panic::catch_unwind(|| {
         html2text::config::rich()
             .use_doc_css()
@@ -250,38 +262,52 @@ fn render_rich(
     close(&mut open, &mut notes, &mut text);
     out.links = notes.list.len();
     if !notes.list.is_empty() {
-        text.push('\n');
-        let w = words(lang);
-        text.push_str(w.links_head);
-        for (i, note) in notes.list.iter().enumerate() {
-            let shown = links::show_target(&note.target, link_policy);
-            let deceptive = links::text_disagrees(&note.text, &note.target);
-            if deceptive {
-                out.deceptive_links += 1;
-            }
-            let label = if note.text.trim().is_empty() {
-                w.link_no_text.to_owned()
-            } else {
-                truncate_chars(&note.text, 60)
-            };
-            let _ = writeln!(text, "[{}] {}", i + 1, label);
-            if deceptive {
-                text.push_str(w.link_deceptive);
-            }
-            match shown {
-                Some(t) => {
-                    let _ = writeln!(text, "    {t}");
-                }
-                None => text.push_str(match links::classify(&note.target) {
-                    LinkKind::Dangerous => w.link_dangerous,
-                    LinkKind::Local => w.link_local,
-                    _ => w.link_removed,
-                }),
-            }
-        }
+        out.deceptive_links = write_link_list(&mut text, &notes, link_policy, lang);
     }
     out.text = text;
     out
+}
+
+/// The list of link targets under the converted text: each link's text and its target as
+/// the link policy shows it, with a warning when the text shows another address. Returns
+/// how many links were deceptive that way.
+fn write_link_list(
+    text: &mut String,
+    notes: &Footnotes,
+    link_policy: &LinkPolicy,
+    lang: Language,
+) -> usize {
+    let mut deceptive_links = 0;
+    text.push('\n');
+    let w = words(lang);
+    text.push_str(w.links_head);
+    for (i, note) in notes.list.iter().enumerate() {
+        let shown = links::show_target(&note.target, link_policy);
+        let deceptive = links::text_disagrees(&note.text, &note.target);
+        if deceptive {
+            deceptive_links += 1;
+        }
+        let label = if note.text.trim().is_empty() {
+            w.link_no_text.to_owned()
+        } else {
+            truncate_chars(&note.text, 60)
+        };
+        let _ = writeln!(text, "[{}] {}", i + 1, label);
+        if deceptive {
+            text.push_str(w.link_deceptive);
+        }
+        match shown {
+            Some(t) => {
+                let _ = writeln!(text, "    {t}");
+            }
+            None => text.push_str(match links::classify(&note.target) {
+                LinkKind::Dangerous => w.link_dangerous,
+                LinkKind::Local => w.link_local,
+                _ => w.link_removed,
+            }),
+        }
+    }
+    deceptive_links
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {
@@ -320,20 +346,22 @@ fn fallback_text_until(
 ) -> (String, usize, bool) {
     let b = html.as_bytes();
     let mut ticker = deadline.ticker();
-    let mut out = String::with_capacity(html.len() / 2);
+    let mut state = Fallback {
+        out: String::with_capacity(html.len() / 2),
+        links: 0,
+        pending_href: None,
+    };
     let mut pos = 0;
-    let mut links = 0;
-    let mut pending_href: Option<String> = None;
     while pos < b.len() {
         if ticker.tick() {
-            return (out, links, true);
+            return (state.out, state.links, true);
         }
         let Some(i) = memchr::memchr(b'<', &b[pos..]) else {
-            push_text(&mut out, &html[pos..]);
+            push_text(&mut state.out, &html[pos..]);
             break;
         };
         let lt = pos + i;
-        push_text(&mut out, &html[pos..lt]);
+        push_text(&mut state.out, &html[pos..lt]);
         if b[lt..].starts_with(b"<!--") {
             pos = memchr::memmem::find(&b[lt + 4..], b"-->").map_or(b.len(), |e| lt + 4 + e + 3);
             continue;
@@ -350,49 +378,82 @@ fn fallback_text_until(
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
             .to_ascii_lowercase();
-        match name.as_str() {
-            "script" | "style" | "head" | "title" | "template" | "noscript" | "object"
-            | "iframe" | "svg"
-                if !closing =>
-            {
-                // Skip to the matching close tag (case-insensitive search).
-                let close = format!("</{name}");
-                let rest = &b[pos..];
-                let found = rest
-                    .windows(close.len())
-                    .position(|w| w.eq_ignore_ascii_case(close.as_bytes()));
-                pos = match found {
-                    Some(e) => pos + e,
-                    None => b.len(),
-                };
-            }
-            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-            | "table" | "ul" | "ol" | "blockquote" | "pre" | "hr" | "section" | "article" => {
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
-                if name == "li" && !closing {
-                    out.push_str("* ");
-                }
-            }
-            "td" | "th" if !closing => out.push_str("  "),
-            "a" if !closing => {
-                pending_href = attribute(tag, "href");
-            }
-            "a" => {
-                if let Some(href) = pending_href.take() {
-                    links += 1;
-                    if let Some(shown) = links::show_target(&href, link_policy) {
-                        out.push_str(" <");
-                        out.push_str(&shown);
-                        out.push('>');
-                    }
-                }
-            }
-            _ => {}
+        if let Some(end) = raw_text_end(b, pos, &name, closing) {
+            pos = end;
+        } else {
+            on_tag(&mut state, tag, &name, closing, link_policy);
         }
     }
-    (out, links, false)
+    (state.out, state.links, false)
+}
+
+/// What the simple extractor has produced so far.
+struct Fallback {
+    out: String,
+    links: usize,
+    /// The target of an `<a>` not yet closed.
+    pending_href: Option<String>,
+}
+
+/// For an opening tag whose content is not text (`script`, `style`…): where its matching
+/// close tag starts (case-insensitive), or the end of the input.
+fn raw_text_end(b: &[u8], pos: usize, name: &str, closing: bool) -> Option<usize> {
+    let raw = matches!(
+        name,
+        "script"
+            | "style"
+            | "head"
+            | "title"
+            | "template"
+            | "noscript"
+            | "object"
+            | "iframe"
+            | "svg"
+    );
+    if !raw || closing {
+        return None;
+    }
+    let close = format!("</{name}");
+    let rest = &b[pos..];
+    let found = rest
+        .windows(close.len())
+        .position(|w| w.eq_ignore_ascii_case(close.as_bytes()));
+    Some(match found {
+        Some(e) => pos + e,
+        None => b.len(),
+    })
+}
+
+/// A tag seen by the simple extractor: block tags start a line, cells are spaced, a link's
+/// target is shown (under the policy) after its text.
+fn on_tag(st: &mut Fallback, tag: &str, name: &str, closing: bool, link_policy: &LinkPolicy) {
+    let out = &mut st.out;
+    match name {
+        "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table"
+        | "ul" | "ol" | "blockquote" | "pre" | "hr" | "section" | "article" => {
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            if name == "li" && !closing {
+                out.push_str("* ");
+            }
+        }
+        "td" | "th" if !closing => out.push_str("  "),
+        "a" if !closing => {
+            st.pending_href = attribute(tag, "href");
+        }
+        "a" => {
+            if let Some(href) = st.pending_href.take() {
+                st.links += 1;
+                if let Some(shown) = links::show_target(&href, link_policy) {
+                    out.push_str(" <");
+                    out.push_str(&shown);
+                    out.push('>');
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn push_text(out: &mut String, raw: &str) {

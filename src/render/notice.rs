@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use super::links::rewrite_text_urls;
 use super::text::visible_name;
-use super::words::words;
+use super::words::{Words, words};
 use crate::policy::Policy;
-use crate::report::{Action, RemovalReason, Report};
+use crate::report::{Action, RemovalReason, RemovedItem, Report};
 
 fn reason_index(r: RemovalReason) -> usize {
     match r {
@@ -49,22 +49,32 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
     out.push('\n');
     out.push_str(w.intro);
     out.push('\n');
+    write_actions(&mut out, report, w);
+    if !report.removed.is_empty() {
+        write_removed(&mut out, report, policy, w);
+    }
+    if quarantined {
+        out.push_str(&w.quarantine.replace("{}", report.quarantine_id()));
+        out.push('\n');
+    }
+    out.push_str(w.end);
+    out.push('\n');
+    out
+}
+
+/// One line for each kind of change made, in a fixed order.
+fn write_actions(out: &mut String, report: &Report, w: &Words) {
     let has = |a: Action| report.actions.contains(&a);
-    if has(Action::NotAMail) {
-        out.push_str(w.not_a_mail);
-        out.push('\n');
-    }
-    if has(Action::HtmlConverted) {
-        out.push_str(w.html);
-        out.push('\n');
-    }
-    if has(Action::HtmlFallback) {
-        out.push_str(w.html_fallback);
-        out.push('\n');
-    }
-    if has(Action::HiddenRemoved) {
-        out.push_str(w.hidden);
-        out.push('\n');
+    for (action, text) in [
+        (Action::NotAMail, w.not_a_mail),
+        (Action::HtmlConverted, w.html),
+        (Action::HtmlFallback, w.html_fallback),
+        (Action::HiddenRemoved, w.hidden),
+    ] {
+        if has(action) {
+            out.push_str(text);
+            out.push('\n');
+        }
     }
     if report.removed_count() > 0 {
         out.push_str(&w.removed.replace("{}", &report.removed_count().to_string()));
@@ -85,77 +95,70 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
             out.push('\n');
         }
     }
-    if !report.removed.is_empty() {
-        out.push_str(w.list_head);
-        out.push('\n');
-        let max = policy.notice.max_items.max(1);
-        for (i, item) in report.removed.iter().take(max).enumerate() {
-            let name = item
-                .name
-                .as_deref()
-                .filter(|n| !n.trim().is_empty())
-                .map(|n| shown_name(n, 60, policy))
-                .unwrap_or_else(|| w.no_name.to_owned());
-            let reason = w.reasons[reason_index(item.reason)];
-            let _ = writeln!(
-                out,
-                "[{}] {}{}{} {}{}{}{}",
-                i + 1,
-                name,
-                w.item_open,
-                w.position,
-                item.path,
-                w.item_sep,
-                reason,
-                w.item_close
-            );
-            let _ = writeln!(
-                out,
-                "    {}: {} / {}: {}",
-                w.kind,
-                shown_name(&item.declared_type, 90, policy),
-                w.detected,
-                item.detected_type
-            );
-            if item.mismatch {
-                let _ = writeln!(out, "    {}", w.mismatch);
-            }
-            let _ = writeln!(out, "    {}: {} {}", w.size, thousands(item.size), w.bytes);
-            let _ = writeln!(out, "    SHA-256: {}", item.sha256);
-            if !item.entries.is_empty() {
-                let names: Vec<String> = item
-                    .entries
-                    .iter()
-                    .map(|e| shown_name(e, 60, policy))
-                    .collect();
-                let _ = write!(out, "    {}: {}", w.contents, names.join(", "));
-                if item.more_entries > 0 {
-                    let _ = write!(
-                        out,
-                        " {}",
-                        w.more.replace("{}", &item.more_entries.to_string())
-                    );
-                }
-                out.push('\n');
-            }
-            if item.encrypted {
-                let _ = writeln!(out, "    {}", w.encrypted_archive);
-            }
-        }
-        let listed = report.removed.len().min(max);
-        if report.removed_count() > listed {
-            out.push_str(
-                &w.more_items
-                    .replace("{}", &(report.removed_count() - listed).to_string()),
-            );
-            out.push('\n');
-        }
-    }
-    if quarantined {
-        out.push_str(&w.quarantine.replace("{}", report.quarantine_id()));
-        out.push('\n');
-    }
-    out.push_str(w.end);
+}
+
+/// The list of removed items, at most `notice.max_items` of them, then how many more.
+fn write_removed(out: &mut String, report: &Report, policy: &Policy, w: &Words) {
+    out.push_str(w.list_head);
     out.push('\n');
-    out
+    let max = policy.notice.max_items.max(1);
+    for (i, item) in report.removed.iter().take(max).enumerate() {
+        write_item(out, i + 1, item, policy, w);
+    }
+    let listed = report.removed.len().min(max);
+    if report.removed_count() > listed {
+        out.push_str(
+            &w.more_items
+                .replace("{}", &(report.removed_count() - listed).to_string()),
+        );
+        out.push('\n');
+    }
+}
+
+/// Removed item number `n`: name, position and reason, types, size, hash, archive entries.
+fn write_item(out: &mut String, n: usize, item: &RemovedItem, policy: &Policy, w: &Words) {
+    let name = item
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| shown_name(n, 60, policy))
+        .unwrap_or_else(|| w.no_name.to_owned());
+    let reason = w.reasons[reason_index(item.reason)];
+    let _ = writeln!(
+        out,
+        "[{}] {}{}{} {}{}{}{}",
+        n, name, w.item_open, w.position, item.path, w.item_sep, reason, w.item_close
+    );
+    let _ = writeln!(
+        out,
+        "    {}: {} / {}: {}",
+        w.kind,
+        shown_name(&item.declared_type, 90, policy),
+        w.detected,
+        item.detected_type
+    );
+    if item.mismatch {
+        let _ = writeln!(out, "    {}", w.mismatch);
+    }
+    let _ = writeln!(out, "    {}: {} {}", w.size, thousands(item.size), w.bytes);
+    let _ = writeln!(out, "    SHA-256: {}", item.sha256);
+    if !item.entries.is_empty() {
+        let names: Vec<String> = item
+            .entries
+            .iter()
+            .map(|e| shown_name(e, 60, policy))
+            .collect();
+        let _ = write!(out, "    {}: {}", w.contents, names.join(", "));
+        if item.more_entries > 0 {
+            let _ = write!(
+                out,
+                " {}",
+                w.more.replace("{}", &item.more_entries.to_string())
+            );
+        }
+        out.push('\n');
+    }
+    if item.encrypted {
+        let _ = writeln!(out, "    {}", w.encrypted_archive);
+    }
 }
