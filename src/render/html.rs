@@ -212,32 +212,16 @@ fn render_rich(
     let mut notes = Footnotes::default();
     let mut open: Option<(String, String)> = None; // (target, text so far)
     let mut text = String::new();
-    let close = |open: &mut Option<(String, String)>, notes: &mut Footnotes, text: &mut String| {
-        if let Some((target, link_text)) = open.take() {
-            let link_text = link_text.split_whitespace().collect::<Vec<_>>().join(" ");
-            let n = notes.number(target, link_text);
-            let _ = write!(text, "[{n}]");
-        }
-    };
-    let link_of = |tag: &Vec<RichAnnotation>| {
-        tag.iter().find_map(|a| match a {
-            RichAnnotation::Link(url) => Some(url.clone()),
-            _ => None,
-        })
-    };
     for (n, line) in lines.iter().enumerate() {
         for ts in line.tagged_strings() {
-            let link = ts.tag.iter().find_map(|a| match a {
-                RichAnnotation::Link(url) => Some(url.as_str()),
-                _ => None,
-            });
+            let link = link_in(&ts.tag);
             match (link, open.as_mut()) {
                 (Some(url), Some((cur, t))) if cur == url => t.push_str(&ts.s),
                 (Some(url), _) => {
-                    close(&mut open, &mut notes, &mut text);
+                    close_link(&mut open, &mut notes, &mut text);
                     open = Some((url.to_owned(), ts.s.clone()));
                 }
-                (None, _) => close(&mut open, &mut notes, &mut text),
+                (None, _) => close_link(&mut open, &mut notes, &mut text),
             }
             text.push_str(&ts.s);
         }
@@ -247,25 +231,42 @@ fn render_rich(
             lines
                 .get(n + 1)
                 .and_then(|next| next.tagged_strings().find(|t| !t.s.trim().is_empty()))
-                .and_then(|t| link_of(&t.tag))
-                .is_some_and(|u| &u == cur)
+                .and_then(|t| link_in(&t.tag))
+                .is_some_and(|u| u == cur)
         });
         if !continues {
             let trimmed = text.trim_end_matches(' ').len();
             text.truncate(trimmed);
-            close(&mut open, &mut notes, &mut text);
+            close_link(&mut open, &mut notes, &mut text);
         }
         let trimmed = text.trim_end_matches(' ').len();
         text.truncate(trimmed);
         text.push('\n');
     }
-    close(&mut open, &mut notes, &mut text);
+    close_link(&mut open, &mut notes, &mut text);
     out.links = notes.list.len();
     if !notes.list.is_empty() {
         out.deceptive_links = write_link_list(&mut text, &notes, link_policy, lang);
     }
     out.text = text;
     out
+}
+
+/// Ends the open link, if any: its text numbered as a footnote, the mark `[n]` written.
+fn close_link(open: &mut Option<(String, String)>, notes: &mut Footnotes, text: &mut String) {
+    if let Some((target, link_text)) = open.take() {
+        let link_text = link_text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let n = notes.number(target, link_text);
+        let _ = write!(text, "[{n}]");
+    }
+}
+
+/// The link target a rendered string is part of, if any.
+fn link_in(tag: &[RichAnnotation]) -> Option<&str> {
+    tag.iter().find_map(|a| match a {
+        RichAnnotation::Link(url) => Some(url.as_str()),
+        _ => None,
+    })
 }
 
 /// The list of link targets under the converted text: each link's text and its target as
