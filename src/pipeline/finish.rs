@@ -7,10 +7,12 @@
 //! (`unmappable_chars`, `output_bytes`), which cannot be known before the encoding and which
 //! neither the notice nor the header reads.
 
+use super::record::note_links;
+use super::truncate_at;
 use crate::inspect::{digest, sniff};
 use crate::outcome::Outcome;
 use crate::parse::header::{HeaderBlock, decode_unstructured};
-use crate::policy::{LinkMode, NoticePosition, Policy};
+use crate::policy::{NoticePosition, Policy};
 use crate::rebuild::{self, HeaderReview};
 use crate::render::words::words;
 use crate::render::{notice, text};
@@ -67,12 +69,7 @@ fn complete(
 
 /// `text` cut to at most `max` bytes (on a character boundary), marked with `…`.
 fn bound_text(mut text: String, max: usize, report: &mut Report) -> String {
-    if text.len() > max {
-        let cut = (0..=max)
-            .rev()
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(0);
-        text.truncate(cut);
+    if truncate_at(&mut text, max) {
         text.push_str("\n…\n");
         report.act(Action::TextTruncated);
     }
@@ -190,14 +187,7 @@ fn note_header_review(report: &mut Report, review: &HeaderReview, policy: &Polic
             report.headers_removed_names.push(name.clone());
         }
     }
-    if review.links > 0 {
-        report.links += review.links;
-        match policy.links.urls {
-            LinkMode::Defang => report.act(Action::LinksDefanged),
-            LinkMode::Remove => report.act(Action::LinksRemoved),
-            LinkMode::Keep => {}
-        }
-    }
+    note_links(report, review.links, policy.links.urls);
     if review.made_visible > 0 {
         report.warn(format!(
             "header: {} control, bidi or invisible character(s) made visible",

@@ -159,6 +159,19 @@ fn rejected(reason: String) -> Error {
     Error::Rejected { reason }
 }
 
+/// Cuts `text` to at most `max` bytes on a character boundary; whether it was cut.
+fn truncate_at(text: &mut String, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    text.truncate(cut);
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::not_a_mail::text_like;

@@ -2,6 +2,7 @@
 //! readable text salvaged, payloads in it cut like in a body, then finished like a mail.
 
 use super::finish::finish;
+use super::truncate_at;
 use super::walk::Walker;
 use crate::budget::Deadline;
 use crate::inspect::sniff;
@@ -108,12 +109,6 @@ fn salvage(message: &[u8], max: usize) -> String {
         }
     }
     flush(&mut run, &mut salvaged);
-    if salvaged.len() > max {
-        let cut = (0..=max)
-            .rev()
-            .find(|&i| salvaged.is_char_boundary(i))
-            .unwrap_or(0);
-        salvaged.truncate(cut);
-    }
+    truncate_at(&mut salvaged, max);
     salvaged
 }

@@ -4,15 +4,17 @@
 use std::borrow::Cow;
 
 use super::walk::Walker;
+use crate::budget::TIME_BUDGET;
 use crate::inspect::smuggle::Smuggled;
 use crate::inspect::{archive, digest, sniff};
 use crate::parse::header::{MimeInfo, TransferEncoding};
 use crate::parse::structure::Part;
 use crate::parse::transfer;
 use crate::policy::LinkMode;
+use crate::render::html::HtmlText;
 use crate::render::part::RenderedPart;
 use crate::render::text;
-use crate::report::{Action, RemovalReason, RemovedItem};
+use crate::report::{Action, RemovalReason, RemovedItem, Report};
 
 impl Walker<'_> {
     /// Records what rendering `part` found, in the order it was found: framed payloads,
@@ -35,10 +37,10 @@ impl Walker<'_> {
     }
 
     /// Records the HTML converter's findings for the part at `path`.
-    fn record_html(&mut self, path: &str, out: &crate::render::html::HtmlText) {
+    fn record_html(&mut self, path: &str, out: &HtmlText) {
         self.report.act(Action::HtmlConverted);
         if out.time_budget {
-            self.report.limit(crate::budget::TIME_BUDGET);
+            self.report.limit(TIME_BUDGET);
         }
         if let Some(reason) = &out.fallback {
             self.report.act(Action::HtmlFallback);
@@ -77,15 +79,7 @@ impl Walker<'_> {
 
     /// Counts `n` links rewritten under the link policy.
     pub(super) fn note_links(&mut self, n: usize) {
-        if n == 0 {
-            return;
-        }
-        self.report.links += n;
-        match self.policy.links.urls {
-            LinkMode::Defang => self.report.act(Action::LinksDefanged),
-            LinkMode::Remove => self.report.act(Action::LinksRemoved),
-            LinkMode::Keep => {}
-        }
+        note_links(&mut self.report, n, self.policy.links.urls);
     }
 
     /// Removes `part`, listing it.
@@ -160,5 +154,18 @@ impl Walker<'_> {
             ));
         }
         self.report.push_removed(item);
+    }
+}
+
+/// Counts `n` links rewritten under link mode `mode`, and notes how they are shown.
+pub(super) fn note_links(report: &mut Report, n: usize, mode: LinkMode) {
+    if n == 0 {
+        return;
+    }
+    report.links += n;
+    match mode {
+        LinkMode::Defang => report.act(Action::LinksDefanged),
+        LinkMode::Remove => report.act(Action::LinksRemoved),
+        LinkMode::Keep => {}
     }
 }

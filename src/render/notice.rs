@@ -65,32 +65,23 @@ pub fn render(report: &Report, policy: &Policy, quarantined: bool) -> String {
 /// One line for each kind of change made, in a fixed order.
 fn write_actions(out: &mut String, report: &Report, w: &Words) {
     let has = |a: Action| report.actions.contains(&a);
-    for (action, text) in [
-        (Action::NotAMail, w.not_a_mail),
-        (Action::HtmlConverted, w.html),
-        (Action::HtmlFallback, w.html_fallback),
-        (Action::HiddenRemoved, w.hidden),
+    let removed = w.removed.replace("{}", &report.removed_count().to_string());
+    for (shown, text) in [
+        (has(Action::NotAMail), w.not_a_mail),
+        (has(Action::HtmlConverted), w.html),
+        (has(Action::HtmlFallback), w.html_fallback),
+        (has(Action::HiddenRemoved), w.hidden),
+        (report.removed_count() > 0, removed.as_str()),
+        (has(Action::SmuggledRemoved), w.smuggled),
+        (has(Action::SignatureRemoved), w.signature),
+        (has(Action::EncryptedRemoved), w.encrypted),
+        (has(Action::LinksDefanged), w.links_defanged),
+        (has(Action::LinksRemoved), w.links_removed),
+        (has(Action::ForwardRendered), w.forward),
+        (has(Action::LimitReached), w.limit),
+        (has(Action::TextTruncated), w.truncated),
     ] {
-        if has(action) {
-            out.push_str(text);
-            out.push('\n');
-        }
-    }
-    if report.removed_count() > 0 {
-        out.push_str(&w.removed.replace("{}", &report.removed_count().to_string()));
-        out.push('\n');
-    }
-    for (action, text) in [
-        (Action::SmuggledRemoved, w.smuggled),
-        (Action::SignatureRemoved, w.signature),
-        (Action::EncryptedRemoved, w.encrypted),
-        (Action::LinksDefanged, w.links_defanged),
-        (Action::LinksRemoved, w.links_removed),
-        (Action::ForwardRendered, w.forward),
-        (Action::LimitReached, w.limit),
-        (Action::TextTruncated, w.truncated),
-    ] {
-        if has(action) {
+        if shown {
             out.push_str(text);
             out.push('\n');
         }
