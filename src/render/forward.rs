@@ -46,3 +46,36 @@ pub fn quoted(head: &str, inner: &str) -> String {
     block.push_str(inner);
     text::quote(&block, "> ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Language;
+
+    #[test]
+    fn head_labels_fields_in_the_notice_language_and_counts_links() {
+        let raw =
+            b"Subject: see https://evil.example.com/x\r\nFrom: a@example.jp\r\nX-Other: no\r\n";
+        let fields = HeaderBlock::parse(raw, 100);
+        let mut policy = Policy::default();
+        let ja = head(&fields, &policy);
+        assert!(
+            ja.text.starts_with("---------- 転送されたメッセージ"),
+            "{}",
+            ja.text
+        );
+        assert!(ja.text.contains("差出人: a@example.jp\n"), "{}", ja.text);
+        assert!(
+            ja.text.contains("件名: see hxxps://evil[.]example[.]com/x"),
+            "{}",
+            ja.text
+        );
+        assert!(!ja.text.contains("X-Other"), "{}", ja.text);
+        assert_eq!(ja.links, 1);
+        policy.notice.language = Language::En;
+        let en = head(&fields, &policy);
+        assert!(en.text.contains("From: a@example.jp\n"), "{}", en.text);
+        let quoted = quoted(&en.text, "inner text\n");
+        assert!(quoted.lines().all(|l| l.starts_with('>')), "{quoted}");
+    }
+}

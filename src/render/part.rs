@@ -101,3 +101,37 @@ pub fn meta_charset(html: &[u8]) -> Option<String> {
         .count();
     (len > 0).then(|| String::from_utf8_lossy(&rest[..len]).into_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_part_reports_what_it_found_and_text_part_reports_the_label() {
+        let policy = Policy::default();
+        let html = br#"<meta charset="utf-8"><p>Hi <a href="https://a.example.jp/">here</a></p>"#;
+        let out = render(html, None, true, &policy, Deadline::never());
+        let facts = out.html.as_ref().expect("HTML facts");
+        assert_eq!(facts.links, 1);
+        assert!(facts.text.is_empty());
+        assert!(
+            out.text.contains("hxxps://a[.]example[.]jp/"),
+            "{}",
+            out.text
+        );
+        assert!(out.mislabelled.is_none() && out.framed.is_empty() && out.cut.is_empty());
+
+        let sjis = encoding_rs::SHIFT_JIS.encode("お知らせです").0;
+        let out = render(
+            &sjis,
+            Some("utf-8".into()),
+            false,
+            &policy,
+            Deadline::never(),
+        );
+        let (label, decoded_as) = out.mislabelled.expect("label did not fit");
+        assert_eq!((label.as_str(), decoded_as), ("utf-8", "Shift_JIS"));
+        assert!(out.text.contains("お知らせです"), "{}", out.text);
+        assert!(out.html.is_none());
+    }
+}

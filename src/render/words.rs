@@ -224,3 +224,76 @@ pub fn words(lang: Language) -> &'static Words {
         Language::En => &EN,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field of both tables, in declaration order.
+    fn all(w: &Words) -> Vec<&'static str> {
+        let mut v = vec![
+            w.title,
+            w.intro,
+            w.html,
+            w.html_fallback,
+            w.hidden,
+            w.removed,
+            w.links_defanged,
+            w.links_removed,
+            w.smuggled,
+            w.signature,
+            w.encrypted,
+            w.forward,
+            w.limit,
+            w.truncated,
+            w.not_a_mail,
+            w.list_head,
+            w.no_name,
+            w.kind,
+            w.detected,
+            w.mismatch,
+            w.size,
+            w.bytes,
+            w.contents,
+            w.more,
+            w.encrypted_archive,
+            w.position,
+            w.more_items,
+            w.quarantine,
+            w.end,
+            w.item_open,
+            w.item_sep,
+            w.item_close,
+            w.forward_head,
+            w.encoded_removed,
+            w.unreadable_subject,
+            w.links_head,
+            w.link_no_text,
+            w.link_deceptive,
+            w.link_dangerous,
+            w.link_local,
+            w.link_removed,
+        ];
+        v.extend(w.reasons);
+        v.extend(w.forward_labels.iter().map(|(_, label)| *label));
+        v
+    }
+
+    #[test]
+    fn both_languages_fill_the_same_placeholders_and_line_ends() {
+        let (ja, en) = (all(&JA), all(&EN));
+        assert_eq!(ja.len(), en.len());
+        for (j, e) in ja.iter().zip(&en) {
+            assert_eq!(
+                j.matches("{}").count(),
+                e.matches("{}").count(),
+                "{j} / {e}"
+            );
+            assert_eq!(j.ends_with('\n'), e.ends_with('\n'), "{j:?} / {e:?}");
+            assert!(!e.is_empty(), "{j}");
+        }
+        let fields = |w: &Words| w.forward_labels.map(|(f, _)| f);
+        assert_eq!(fields(&JA), fields(&EN));
+        assert_eq!(words(Language::En).title, EN.title);
+    }
+}
