@@ -24,7 +24,7 @@ pub struct Cut<'t> {
 }
 
 /// Cuts what [`smuggle::find_str`] finds in `text`: each block becomes the line of
-/// [`line`]; a block cut from inside a line leaves that line's end for the notice line.
+/// [`line()`]; a block cut from inside a line leaves that line's end for the notice line.
 pub fn cut_text(text: &str, lang: Language) -> Cut<'_> {
     let found = smuggle::find_str(text);
     if found.is_empty() {
@@ -77,7 +77,7 @@ pub struct Decoded {
 }
 
 /// Decodes `bytes` (charset `label`) around the framed blocks in them
-/// ([`smuggle::find_framed`]), each block replaced by its [`line`].
+/// ([`smuggle::find_framed`]), each block replaced by its [`line()`].
 pub fn decode_around_framed(bytes: &[u8], label: Option<&str>, lang: Language) -> Decoded {
     let label_bytes = label.map(str::as_bytes);
     let found = smuggle::find_framed(bytes);
