@@ -20,6 +20,7 @@ use html2text::render::RichAnnotation;
 
 use super::html_guard;
 use super::links::{self, LinkKind};
+use super::words::words;
 use crate::budget::Deadline;
 use crate::policy::{HtmlPolicy, Language, LinkPolicy};
 
@@ -112,6 +113,18 @@ fn convert_visible(
         out.time_budget = true;
         return out;
     }
+    convert(html, width, link_policy, lang, deadline)
+}
+
+/// Runs html2text on `html` that passed the guards; the simple extraction instead when it
+/// fails, panics, or renders far larger than its source.
+fn convert(
+    html: &str,
+    width: usize,
+    link_policy: &LinkPolicy,
+    lang: Language,
+    deadline: Deadline,
+) -> HtmlText {
     let converted = std::panic::catch_unwind(|| {
         html2text::config::rich()
             .use_doc_css()
@@ -199,32 +212,16 @@ fn render_rich(
     let mut notes = Footnotes::default();
     let mut open: Option<(String, String)> = None; // (target, text so far)
     let mut text = String::new();
-    let close = |open: &mut Option<(String, String)>, notes: &mut Footnotes, text: &mut String| {
-        if let Some((target, link_text)) = open.take() {
-            let link_text = link_text.split_whitespace().collect::<Vec<_>>().join(" ");
-            let n = notes.number(target, link_text);
-            let _ = write!(text, "[{n}]");
-        }
-    };
-    let link_of = |tag: &Vec<RichAnnotation>| {
-        tag.iter().find_map(|a| match a {
-            RichAnnotation::Link(url) => Some(url.clone()),
-            _ => None,
-        })
-    };
     for (n, line) in lines.iter().enumerate() {
         for ts in line.tagged_strings() {
-            let link = ts.tag.iter().find_map(|a| match a {
-                RichAnnotation::Link(url) => Some(url.as_str()),
-                _ => None,
-            });
+            let link = link_in(&ts.tag);
             match (link, open.as_mut()) {
                 (Some(url), Some((cur, t))) if cur == url => t.push_str(&ts.s),
                 (Some(url), _) => {
-                    close(&mut open, &mut notes, &mut text);
+                    close_link(&mut open, &mut notes, &mut text);
                     open = Some((url.to_owned(), ts.s.clone()));
                 }
-                (None, _) => close(&mut open, &mut notes, &mut text),
+                (None, _) => close_link(&mut open, &mut notes, &mut text),
             }
             text.push_str(&ts.s);
         }
@@ -234,65 +231,84 @@ fn render_rich(
             lines
                 .get(n + 1)
                 .and_then(|next| next.tagged_strings().find(|t| !t.s.trim().is_empty()))
-                .and_then(|t| link_of(&t.tag))
-                .is_some_and(|u| &u == cur)
+                .and_then(|t| link_in(&t.tag))
+                .is_some_and(|u| u == cur)
         });
         if !continues {
             let trimmed = text.trim_end_matches(' ').len();
             text.truncate(trimmed);
-            close(&mut open, &mut notes, &mut text);
+            close_link(&mut open, &mut notes, &mut text);
         }
         let trimmed = text.trim_end_matches(' ').len();
         text.truncate(trimmed);
         text.push('\n');
     }
-    close(&mut open, &mut notes, &mut text);
+    close_link(&mut open, &mut notes, &mut text);
     out.links = notes.list.len();
     if !notes.list.is_empty() {
-        text.push('\n');
-        text.push_str(match lang {
-            Language::Ja => "リンク先:\n",
-            Language::En => "Links:\n",
-        });
-        for (i, note) in notes.list.iter().enumerate() {
-            let shown = links::show_target(&note.target, link_policy);
-            let deceptive = links::text_disagrees(&note.text, &note.target);
-            if deceptive {
-                out.deceptive_links += 1;
-            }
-            let label = if note.text.trim().is_empty() {
-                "(画像など)".to_owned()
-            } else {
-                truncate_chars(&note.text, 60)
-            };
-            let _ = writeln!(text, "[{}] {}", i + 1, label);
-            if deceptive {
-                text.push_str(match lang {
-                    Language::Ja => "    ⚠ 表示されているアドレスと実際のリンク先が異なります\n",
-                    Language::En => {
-                        "    ⚠ the link text shows a different address than the real target\n"
-                    }
-                });
-            }
-            match shown {
-                Some(t) => {
-                    let _ = writeln!(text, "    {t}");
-                }
-                None => text.push_str(match (links::classify(&note.target), lang) {
-                    (LinkKind::Dangerous, Language::Ja) => {
-                        "    (危険な種類のリンクのため削除しました)\n"
-                    }
-                    (LinkKind::Dangerous, Language::En) => "    (dangerous link type removed)\n",
-                    (LinkKind::Local, Language::Ja) => "    (文書内リンク)\n",
-                    (LinkKind::Local, Language::En) => "    (link within the document)\n",
-                    (_, Language::Ja) => "    (ポリシーによりリンク先を削除しました)\n",
-                    (_, Language::En) => "    (target removed by policy)\n",
-                }),
-            }
-        }
+        out.deceptive_links = write_link_list(&mut text, &notes, link_policy, lang);
     }
     out.text = text;
     out
+}
+
+/// Ends the open link, if any: its text numbered as a footnote, the mark `[n]` written.
+fn close_link(open: &mut Option<(String, String)>, notes: &mut Footnotes, text: &mut String) {
+    if let Some((target, link_text)) = open.take() {
+        let link_text = link_text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let n = notes.number(target, link_text);
+        let _ = write!(text, "[{n}]");
+    }
+}
+
+/// The link target a rendered string is part of, if any.
+fn link_in(tag: &[RichAnnotation]) -> Option<&str> {
+    tag.iter().find_map(|a| match a {
+        RichAnnotation::Link(url) => Some(url.as_str()),
+        _ => None,
+    })
+}
+
+/// The list of link targets under the converted text: each link's text and its target as
+/// the link policy shows it, with a warning when the text shows another address. Returns
+/// how many links were deceptive that way.
+fn write_link_list(
+    text: &mut String,
+    notes: &Footnotes,
+    link_policy: &LinkPolicy,
+    lang: Language,
+) -> usize {
+    let mut deceptive_links = 0;
+    text.push('\n');
+    let w = words(lang);
+    text.push_str(w.links_head);
+    for (i, note) in notes.list.iter().enumerate() {
+        let shown = links::show_target(&note.target, link_policy);
+        let deceptive = links::text_disagrees(&note.text, &note.target);
+        if deceptive {
+            deceptive_links += 1;
+        }
+        let label = if note.text.trim().is_empty() {
+            w.link_no_text.to_owned()
+        } else {
+            truncate_chars(&note.text, 60)
+        };
+        let _ = writeln!(text, "[{}] {}", i + 1, label);
+        if deceptive {
+            text.push_str(w.link_deceptive);
+        }
+        match shown {
+            Some(t) => {
+                let _ = writeln!(text, "    {t}");
+            }
+            None => text.push_str(match links::classify(&note.target) {
+                LinkKind::Dangerous => w.link_dangerous,
+                LinkKind::Local => w.link_local,
+                _ => w.link_removed,
+            }),
+        }
+    }
+    deceptive_links
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {
@@ -331,20 +347,22 @@ fn fallback_text_until(
 ) -> (String, usize, bool) {
     let b = html.as_bytes();
     let mut ticker = deadline.ticker();
-    let mut out = String::with_capacity(html.len() / 2);
+    let mut state = Fallback {
+        out: String::with_capacity(html.len() / 2),
+        links: 0,
+        pending_href: None,
+    };
     let mut pos = 0;
-    let mut links = 0;
-    let mut pending_href: Option<String> = None;
     while pos < b.len() {
         if ticker.tick() {
-            return (out, links, true);
+            return (state.out, state.links, true);
         }
         let Some(i) = memchr::memchr(b'<', &b[pos..]) else {
-            push_text(&mut out, &html[pos..]);
+            push_text(&mut state.out, &html[pos..]);
             break;
         };
         let lt = pos + i;
-        push_text(&mut out, &html[pos..lt]);
+        push_text(&mut state.out, &html[pos..lt]);
         if b[lt..].starts_with(b"<!--") {
             pos = memchr::memmem::find(&b[lt + 4..], b"-->").map_or(b.len(), |e| lt + 4 + e + 3);
             continue;
@@ -361,49 +379,82 @@ fn fallback_text_until(
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect::<String>()
             .to_ascii_lowercase();
-        match name.as_str() {
-            "script" | "style" | "head" | "title" | "template" | "noscript" | "object"
-            | "iframe" | "svg"
-                if !closing =>
-            {
-                // Skip to the matching close tag (case-insensitive search).
-                let close = format!("</{name}");
-                let rest = &b[pos..];
-                let found = rest
-                    .windows(close.len())
-                    .position(|w| w.eq_ignore_ascii_case(close.as_bytes()));
-                pos = match found {
-                    Some(e) => pos + e,
-                    None => b.len(),
-                };
-            }
-            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-            | "table" | "ul" | "ol" | "blockquote" | "pre" | "hr" | "section" | "article" => {
-                if !out.ends_with('\n') {
-                    out.push('\n');
-                }
-                if name == "li" && !closing {
-                    out.push_str("* ");
-                }
-            }
-            "td" | "th" if !closing => out.push_str("  "),
-            "a" if !closing => {
-                pending_href = attribute(tag, "href");
-            }
-            "a" => {
-                if let Some(href) = pending_href.take() {
-                    links += 1;
-                    if let Some(shown) = links::show_target(&href, link_policy) {
-                        out.push_str(" <");
-                        out.push_str(&shown);
-                        out.push('>');
-                    }
-                }
-            }
-            _ => {}
+        if let Some(end) = raw_text_end(b, pos, &name, closing) {
+            pos = end;
+        } else {
+            on_tag(&mut state, tag, &name, closing, link_policy);
         }
     }
-    (out, links, false)
+    (state.out, state.links, false)
+}
+
+/// What the simple extractor has produced so far.
+struct Fallback {
+    out: String,
+    links: usize,
+    /// The target of an `<a>` not yet closed.
+    pending_href: Option<String>,
+}
+
+/// For an opening tag whose content is not text (`script`, `style`…): where its matching
+/// close tag starts (case-insensitive), or the end of the input.
+fn raw_text_end(b: &[u8], pos: usize, name: &str, closing: bool) -> Option<usize> {
+    let raw = matches!(
+        name,
+        "script"
+            | "style"
+            | "head"
+            | "title"
+            | "template"
+            | "noscript"
+            | "object"
+            | "iframe"
+            | "svg"
+    );
+    if !raw || closing {
+        return None;
+    }
+    let close = format!("</{name}");
+    let rest = &b[pos..];
+    let found = rest
+        .windows(close.len())
+        .position(|w| w.eq_ignore_ascii_case(close.as_bytes()));
+    Some(match found {
+        Some(e) => pos + e,
+        None => b.len(),
+    })
+}
+
+/// A tag seen by the simple extractor: block tags start a line, cells are spaced, a link's
+/// target is shown (under the policy) after its text.
+fn on_tag(st: &mut Fallback, tag: &str, name: &str, closing: bool, link_policy: &LinkPolicy) {
+    let out = &mut st.out;
+    match name {
+        "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "table"
+        | "ul" | "ol" | "blockquote" | "pre" | "hr" | "section" | "article" => {
+            if !out.ends_with('\n') {
+                out.push('\n');
+            }
+            if name == "li" && !closing {
+                out.push_str("* ");
+            }
+        }
+        "td" | "th" if !closing => out.push_str("  "),
+        "a" if !closing => {
+            st.pending_href = attribute(tag, "href");
+        }
+        "a" => {
+            if let Some(href) = st.pending_href.take() {
+                st.links += 1;
+                if let Some(shown) = links::show_target(&href, link_policy) {
+                    out.push_str(" <");
+                    out.push_str(&shown);
+                    out.push('>');
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn push_text(out: &mut String, raw: &str) {

@@ -316,36 +316,44 @@ fn attributes(b: &[u8], mut i: usize) -> Tag {
         while i < b.len() && b[i].is_ascii_whitespace() {
             i += 1;
         }
-        let value_start;
-        let value_end;
-        match b.get(i) {
-            Some(&q @ (b'"' | b'\'')) => {
-                value_start = i + 1;
-                value_end = memchr(q, &b[value_start..]).map_or(b.len(), |e| value_start + e);
-                i = (value_end + 1).min(b.len());
-            }
-            _ => {
-                value_start = i;
-                while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' {
-                    i += 1;
-                }
-                value_end = i;
-            }
-        }
+        let (value, next) = attribute_value(b, i);
+        i = next;
         if name.eq_ignore_ascii_case(b"colspan")
             || name.eq_ignore_ascii_case(b"rowspan")
             || name.eq_ignore_ascii_case(b"span")
         {
-            let v = b[value_start..value_end].trim_ascii();
-            let digits = v.iter().take_while(|c| c.is_ascii_digit()).take(20).count();
-            let n = std::str::from_utf8(&v[..digits])
-                .ok()
-                .and_then(|d| d.parse().ok());
-            tag.span = tag
-                .span
-                .max(n.unwrap_or(if digits > 0 { u64::MAX } else { 0 }));
+            tag.span = tag.span.max(span_value(&b[value]));
         }
     }
+}
+
+/// The value of an attribute starting at `i` (after `=` and blanks), quoted or not: its
+/// range, and where reading goes on.
+fn attribute_value(b: &[u8], mut i: usize) -> (std::ops::Range<usize>, usize) {
+    match b.get(i) {
+        Some(&q @ (b'"' | b'\'')) => {
+            let start = i + 1;
+            let end = memchr(q, &b[start..]).map_or(b.len(), |e| start + e);
+            (start..end, (end + 1).min(b.len()))
+        }
+        _ => {
+            let start = i;
+            while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' {
+                i += 1;
+            }
+            (start..i, i)
+        }
+    }
+}
+
+/// A span attribute's number; huge when its digits do not fit, 0 without digits.
+fn span_value(v: &[u8]) -> u64 {
+    let v = v.trim_ascii();
+    let digits = v.iter().take_while(|c| c.is_ascii_digit()).take(20).count();
+    let n = std::str::from_utf8(&v[..digits])
+        .ok()
+        .and_then(|d| d.parse().ok());
+    n.unwrap_or(if digits > 0 { u64::MAX } else { 0 })
 }
 
 /// The end of a comment starting at `lt` (`<!--`), as the HTML tokenizer ends it: at the
@@ -482,36 +490,79 @@ pub fn measure(html: &[u8], max_depth: usize) -> Result<usize, String> {
         if nodes > MAX_NODES {
             return Err(format!("HTML with more than {MAX_NODES} nodes"));
         }
-        let rest = &b[lt..];
-        if rest.starts_with(b"<!--") {
-            i = comment_end(b, lt);
-            continue;
-        }
-        if rest.starts_with(b"<![CDATA[") {
-            let end = memmem::find(&rest[9..], b"]]>").map_or(b.len(), |e| lt + 9 + e + 3);
-            phantom(&mut stack, &b[lt + 9..end], max_depth);
+        if let Some(end) = skip_markup(b, lt, &mut stack, max_depth) {
             i = end;
             continue;
         }
-        let closing = rest.get(1) == Some(&b'/');
+        let closing = b.get(lt + 1) == Some(&b'/');
         let name_start = lt + 1 + usize::from(closing);
-        let letter = b.get(name_start).is_some_and(u8::is_ascii_alphabetic);
-        if rest.starts_with(b"<!") || rest.starts_with(b"<?") || (closing && !letter) {
-            // Doctype and bogus comments end at the first '>'.
-            i = memchr(b'>', &b[lt + 1..]).map_or(b.len(), |e| lt + 1 + e + 1);
-            continue;
-        }
-        if !letter {
+        if !b.get(name_start).is_some_and(u8::is_ascii_alphabetic) {
             i = lt + 1;
             continue;
         }
+        let mut el = Element {
+            stack: &mut stack,
+            row_cells: &mut row_cells,
+            max_depth,
+        };
+        match el.measure(b, name_start, closing)? {
+            Some(end) => i = end,
+            None => break,
+        }
+    }
+    if stack.estimate() > max_depth {
+        return Err(format!("HTML nested more than {max_depth} deep"));
+    }
+    Ok(nodes)
+}
+
+/// Markup at `lt` that is not an element (comment, CDATA, doctype, processing instruction,
+/// bogus comment): where it ends, its content counted as phantom depth for CDATA. `None`
+/// for anything else.
+fn skip_markup(b: &[u8], lt: usize, stack: &mut Stack, max_depth: usize) -> Option<usize> {
+    let rest = &b[lt..];
+    if rest.starts_with(b"<!--") {
+        return Some(comment_end(b, lt));
+    }
+    if rest.starts_with(b"<![CDATA[") {
+        let end = memmem::find(&rest[9..], b"]]>").map_or(b.len(), |e| lt + 9 + e + 3);
+        phantom(stack, &b[lt + 9..end], max_depth);
+        return Some(end);
+    }
+    let closing = rest.get(1) == Some(&b'/');
+    let name_start = lt + 1 + usize::from(closing);
+    let letter = b.get(name_start).is_some_and(u8::is_ascii_alphabetic);
+    if rest.starts_with(b"<!") || rest.starts_with(b"<?") || (closing && !letter) {
+        // Doctype and bogus comments end at the first '>'.
+        return Some(memchr(b'>', &b[lt + 1..]).map_or(b.len(), |e| lt + 1 + e + 1));
+    }
+    None
+}
+
+/// The state [`measure`] keeps across elements.
+struct Element<'s> {
+    stack: &'s mut Stack,
+    row_cells: &'s mut usize,
+    max_depth: usize,
+}
+
+impl Element<'_> {
+    /// The tag whose name starts at `name_start`: its attributes checked, the open elements
+    /// and the row's cells updated, raw text after it skipped. Where measuring goes on, or
+    /// `None` after `<plaintext>` (everything after it is text).
+    fn measure(
+        &mut self,
+        b: &[u8],
+        name_start: usize,
+        closing: bool,
+    ) -> Result<Option<usize>, String> {
         let name_len = b[name_start..]
             .iter()
             .take_while(|c| !matches!(c, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>'))
             .count();
         let name = name_of(&b[name_start..name_start + name_len]);
         let tag = attributes(b, name_start + name_len);
-        i = tag.end;
+        let i = tag.end;
         if tag.attributes > MAX_ATTRIBUTES {
             return Err(format!("HTML element with {} attributes", tag.attributes));
         }
@@ -520,41 +571,36 @@ pub fn measure(html: &[u8], max_depth: usize) -> Result<usize, String> {
         }
         let t = text(&name);
         if closing {
-            stack.end(name);
+            self.stack.end(name);
             if t == b"tr" {
-                row_cells = 0;
+                *self.row_cells = 0;
             }
-            continue;
+            return Ok(Some(i));
         }
-        stack.start(name, tag.self_closing);
+        self.stack.start(name, tag.self_closing);
         match t {
-            b"tr" | b"table" => row_cells = 0,
+            b"tr" | b"table" => *self.row_cells = 0,
             b"td" | b"th" => {
-                row_cells += 1;
-                if row_cells > MAX_ROW_CELLS {
+                *self.row_cells += 1;
+                if *self.row_cells > MAX_ROW_CELLS {
                     return Err(format!(
                         "HTML table row with more than {MAX_ROW_CELLS} cells"
                     ));
                 }
             }
-            b"plaintext" => break,
-            b"script" => {
-                let end = script_end(b, i);
-                phantom(&mut stack, &b[i..end], max_depth);
-                i = end;
-            }
-            _ if is(RAW_TEXT, t) => {
-                let end = raw_text_end(b, i, t);
-                phantom(&mut stack, &b[i..end], max_depth);
-                i = end;
-            }
+            b"plaintext" => return Ok(None),
+            b"script" => return Ok(Some(self.phantom(b, i, script_end(b, i)))),
+            _ if is(RAW_TEXT, t) => return Ok(Some(self.phantom(b, i, raw_text_end(b, i, t)))),
             _ => {}
         }
+        Ok(Some(i))
     }
-    if stack.estimate() > max_depth {
-        return Err(format!("HTML nested more than {max_depth} deep"));
+
+    /// Raw text `b[i..end]` (script, style…) counted as phantom depth; returns `end`.
+    fn phantom(&mut self, b: &[u8], i: usize, end: usize) -> usize {
+        phantom(self.stack, &b[i..end], self.max_depth);
+        end
     }
-    Ok(nodes)
 }
 
 #[cfg(test)]
