@@ -162,11 +162,7 @@ impl Sanitizing {
         max_concurrent: usize,
         timeout: Duration,
     ) -> Self {
-        let quarantine = if policy.quarantine.dir.as_os_str().is_empty() {
-            None
-        } else {
-            Some(Quarantine::new(policy.quarantine.dir.clone()))
-        };
+        let quarantine = Quarantine::of_policy(policy);
         let max_concurrent = max_concurrent.max(1);
         Sanitizing {
             engine,

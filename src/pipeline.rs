@@ -182,7 +182,7 @@ fn finish(
         body_text.push_str("\n…\n");
         report.act(Action::TextTruncated);
     }
-    let quarantined = !policy.quarantine.dir.as_os_str().is_empty();
+    let quarantined = policy.quarantine_enabled();
     let show_notice = report.changed() || policy.notice.always;
     let mut full = String::with_capacity(body_text.len() + 2048);
     let notice_text = show_notice.then(|| notice::render(&report, policy, quarantined));
