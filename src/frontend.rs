@@ -34,7 +34,7 @@ use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
-use crate::policy::Policy;
+use crate::policy::{OnLimit, Policy};
 use crate::quarantine::{Quarantine, QuarantineMeta};
 use crate::sanitize::Sanitizer;
 
@@ -141,14 +141,99 @@ pub fn default_concurrency() -> usize {
         .unwrap_or(2)
 }
 
-/// Text of a panic payload.
-pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
+pub use crate::error::panic_text;
+
+/// What a front end did with a message: the result every front end answers with and the
+/// audit line records (see [`crate::audit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Sanitised: only the rebuilt message goes on.
+    Sanitized,
+    /// Envelope on an allow-list: passed on untouched.
+    Bypassed,
+    /// Temporary failure: the MTA keeps the mail and retries (internal error, time-out,
+    /// size limit with `on_limit = "remove"`, next hop unreachable).
+    TempFailed,
+    /// Permanently refused (policy, or the next hop's 5xx).
+    Rejected,
+}
+
+impl Disposition {
+    /// Lower-case name for logs and the audit line: `sanitized`, `bypassed`, `tempfail`,
+    /// `rejected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Sanitized => "sanitized",
+            Disposition::Bypassed => "bypassed",
+            Disposition::TempFailed => "tempfail",
+            Disposition::Rejected => "rejected",
+        }
+    }
+
+    /// The disposition of an SMTP reply code: 5xx rejected, anything else (a refusal
+    /// that is not permanent) a temporary failure.
+    pub fn of_refusal(code: u16) -> Self {
+        if code >= 500 {
+            Disposition::Rejected
+        } else {
+            Disposition::TempFailed
+        }
+    }
+}
+
+impl std::fmt::Display for Disposition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An SMTP reply a front end gives (the milter as `SMFIR_REPLYCODE`, the SMTP front end
+/// on the wire): code, enhanced status code and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Three-digit reply code (`552`).
+    pub code: u16,
+    /// Enhanced status code (`5.3.4`).
+    pub status: &'static str,
+    /// Reply text.
+    pub text: String,
+}
+
+impl Refusal {
+    /// The answer to a message over `max_message_bytes`, as `on_limit` says: `Reject` a
+    /// permanent refusal (552 5.3.4), `Remove` a temporary one (452 4.3.4), since a
+    /// message that was never read whole cannot be rebuilt.
+    pub fn over_limit(on_limit: OnLimit, max_message_bytes: usize) -> Self {
+        let max = max_message_bytes;
+        match on_limit {
+            OnLimit::Reject => Refusal {
+                code: 552,
+                status: "5.3.4",
+                text: format!("Message too big for the mail sanitiser (limit {max} bytes)"),
+            },
+            OnLimit::Remove => Refusal {
+                code: 452,
+                status: "4.3.4",
+                text: format!(
+                    "Message too big for the mail sanitiser (limit {max} bytes), try again later"
+                ),
+            },
+        }
+    }
+
+    /// The answer to a message the policy refuses ([`Verdict::Rejected`]): 554 5.6.0.
+    pub fn by_policy(reason: &str) -> Self {
+        Refusal {
+            code: 554,
+            status: "5.6.0",
+            text: format!("Message refused by the mail sanitisation policy: {reason}"),
+        }
+    }
+
+    /// What becomes of the message: [`Disposition::Rejected`] for a 5xx, else
+    /// [`Disposition::TempFailed`].
+    pub fn disposition(&self) -> Disposition {
+        Disposition::of_refusal(self.code)
     }
 }
 

@@ -27,7 +27,7 @@ use super::codec::{Command, Frame, MAX_FRAME_LEN, Response};
 use super::session::{Finished, Pending, Session, SessionConfig, Step, Verdict};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::frontend::{Connections, Job, Sanitizing};
+use crate::frontend::{Connections, Disposition, Job, Sanitizing};
 use crate::policy::Policy;
 
 pub use crate::frontend::Engine;
@@ -532,7 +532,7 @@ async fn sanitize<S: AsyncWrite + Unpin>(
 
 fn audit_finished(f: &Finished, quarantine_id: Option<&str>, duration: Duration) {
     let env = &f.envelope;
-    if matches!(f.disposition, super::session::Disposition::TempFailed) {
+    if f.disposition == Disposition::TempFailed {
         tracing::error!(
             queue_id = env.queue_id.as_deref().unwrap_or(""),
             reason = %f.detail,
@@ -546,7 +546,7 @@ fn audit_finished(f: &Finished, quarantine_id: Option<&str>, duration: Duration)
         sender: &env.sender,
         recipients: &env.recipients,
         message_id: env.message_id.as_deref(),
-        result: f.disposition.as_str(),
+        result: f.disposition,
         detail: &f.detail,
         report: f.outcome.as_ref().map(|o| &o.report),
         quarantine_id,

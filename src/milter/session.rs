@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 
 use super::codec::*;
+use crate::frontend::Refusal;
 use crate::outcome::{HeaderEdit, Outcome};
 use crate::policy::{Bypass, OnLimit, Policy};
 
@@ -93,31 +94,7 @@ pub struct Envelope {
     pub size: usize,
 }
 
-/// How a message ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    /// Sanitised: headers edited, body replaced, accepted.
-    Sanitized,
-    /// Envelope on an allow-list: accepted untouched.
-    Bypassed,
-    /// Temporary failure: the MTA keeps the mail and retries (internal error, time-out,
-    /// size limit with `on_limit = "remove"`).
-    TempFailed,
-    /// Permanently refused (policy).
-    Rejected,
-}
-
-impl Disposition {
-    /// Lower-case name for logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Sanitized => "sanitized",
-            Disposition::Bypassed => "bypassed",
-            Disposition::TempFailed => "tempfail",
-            Disposition::Rejected => "rejected",
-        }
-    }
-}
+pub use crate::frontend::Disposition;
 
 /// A message that has been answered.
 #[derive(Debug)]
@@ -249,6 +226,14 @@ fn reply_text(code: &str, text: &str) -> Bytes {
         .take(400)
         .collect();
     Bytes::from(format!("{code} {}", clean.trim()))
+}
+
+/// A [`Refusal`] as an `SMFIR_REPLYCODE` text.
+fn refusal_reply(r: &Refusal) -> Response {
+    Response::ReplyCode(reply_text(
+        &r.code.to_string(),
+        &format!("{} {}", r.status, r.text),
+    ))
 }
 
 /// The replies that carry an [`Outcome`] to the MTA: header edits, the new body in chunks
@@ -389,28 +374,11 @@ impl Session {
 
     fn limit_step(&mut self) -> Step {
         let max = self.config.max_message_bytes;
-        let (reply, disposition) = match self.config.on_limit {
-            OnLimit::Reject => (
-                reply_text(
-                    "552",
-                    &format!("5.3.4 Message too big for the mail sanitiser (limit {max} bytes)"),
-                ),
-                Disposition::Rejected,
-            ),
-            OnLimit::Remove => (
-                reply_text(
-                    "452",
-                    &format!(
-                        "4.3.4 Message too big for the mail sanitiser (limit {max} bytes), try again later"
-                    ),
-                ),
-                Disposition::TempFailed,
-            ),
-        };
+        let refusal = Refusal::over_limit(self.config.on_limit, max);
         let size = self.msg.envelope.size;
         self.finished(
-            vec![Response::ReplyCode(reply)],
-            disposition,
+            vec![refusal_reply(&refusal)],
+            refusal.disposition(),
             format!("message of at least {size} bytes is over the limit of {max} bytes"),
         )
     }
@@ -681,10 +649,7 @@ impl Session {
                 outcome: Some(outcome),
             },
             Verdict::Rejected(reason) => Finished {
-                replies: vec![Response::ReplyCode(reply_text(
-                    "554",
-                    &format!("5.6.0 Message refused by the mail sanitisation policy: {reason}"),
-                ))],
+                replies: vec![refusal_reply(&Refusal::by_policy(&reason))],
                 envelope,
                 disposition: Disposition::Rejected,
                 detail: reason,

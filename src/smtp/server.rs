@@ -33,7 +33,7 @@ use super::session::{
 };
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::frontend::{Connections, Engine, Job, Sanitizing, Verdict};
+use crate::frontend::{Connections, Disposition, Engine, Job, Refusal, Sanitizing, Verdict};
 use crate::policy::{Bypass, Policy};
 
 /// Server settings (the policy supplies the size limit, the bypass lists and the
@@ -310,21 +310,18 @@ async fn run_session<S: Stream>(
                     Err(replies) => {
                         hop.rset().await;
                         let (result, code, text) = match replies.first() {
-                            Some(r) if r.code < 500 => ("tempfail", r.code, r.lines.join(" ")),
-                            Some(r) => ("rejected", r.code, r.lines.join(" ")),
-                            None => ("tempfail", 451, String::new()),
+                            Some(r) => (Disposition::of_refusal(r.code), r.code, r.lines.join(" ")),
+                            None => (Disposition::TempFailed, 451, String::new()),
                         };
                         let detail = format!("{code}: {text} (message of {size} bytes)");
                         audit::record(&AuditRecord {
-                            front_end: "smtp",
                             queue_id: envelope.queue_id(),
                             client: envelope.client_addr(),
                             sender: &envelope.sender,
                             recipients: &envelope.recipients,
-                            result,
                             detail: &detail,
                             bytes_in: size,
-                            ..AuditRecord::default()
+                            ..AuditRecord::new("smtp", result)
                         });
                         for r in &replies {
                             conn.queue(r);
@@ -409,7 +406,7 @@ async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSes
     let mut outcome = None;
     let mut quarantine_id = None;
     let (delivery, done_as) = if bypassed {
-        (hop.data(&txn.data).await, "bypassed")
+        (hop.data(&txn.data).await, Disposition::Bypassed)
     } else {
         let job = Job {
             message: std::mem::take(&mut txn.data),
@@ -426,26 +423,29 @@ async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSes
                 let message = to_crlf(o.to_message());
                 let d = hop.data(&message).await;
                 outcome = Some(o);
-                (d, "sanitized")
+                (d, Disposition::Sanitized)
             }
-            Verdict::Rejected(reason) => (
-                Delivery::Refused {
-                    code: 554,
-                    status: "5.6.0".into(),
-                    text: format!("Message refused by the mail sanitisation policy: {reason}"),
-                },
-                "rejected",
-            ),
-            Verdict::Failed(reason) => (Delivery::TempFailed(reason), "tempfail"),
+            Verdict::Rejected(reason) => {
+                let r = Refusal::by_policy(&reason);
+                let refused = Delivery::Refused {
+                    code: r.code,
+                    status: r.status.into(),
+                    text: r.text,
+                };
+                (refused, Disposition::Rejected)
+            }
+            Verdict::Failed(reason) => (Delivery::TempFailed(reason), Disposition::TempFailed),
         }
     };
     hop.rset().await; // after a rejection or failure: nothing is sent
     let (result, detail) = match &delivery {
         Delivery::Accepted(reply) => (done_as, format!("next hop: {reply}")),
-        Delivery::TempFailed(why) => ("tempfail", why.clone()),
-        Delivery::Refused { code, status, text } => ("rejected", format!("{code} {status} {text}")),
+        Delivery::TempFailed(why) => (Disposition::TempFailed, why.clone()),
+        Delivery::Refused { code, status, text } => {
+            (Disposition::Rejected, format!("{code} {status} {text}"))
+        }
     };
-    if result == "tempfail" {
+    if result == Disposition::TempFailed {
         tracing::error!(
             queue_id = txn.queue_id().unwrap_or(""),
             reason = %detail,
