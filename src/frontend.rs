@@ -25,6 +25,7 @@
 //!
 //! The audit line is [`crate::audit::record`], also shared.
 
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -142,6 +143,33 @@ pub fn default_concurrency() -> usize {
 }
 
 pub use crate::error::panic_text;
+
+/// Appends `src` to `out` with every bare LF made CRLF (what the wire and the milter body
+/// want; a CR already before an LF is kept, a lone CR stays as it is).
+pub fn extend_crlf(out: &mut Vec<u8>, src: &[u8]) {
+    let mut prev = 0u8;
+    for &b in src {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+}
+
+/// `msg` with every bare LF made CRLF; borrowed when it has none.
+pub fn to_crlf(msg: &[u8]) -> Cow<'_, [u8]> {
+    let bare_lf = msg
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || msg[i - 1] != b'\r'));
+    if !bare_lf {
+        return Cow::Borrowed(msg);
+    }
+    let mut out = Vec::with_capacity(msg.len() + msg.len() / 40);
+    extend_crlf(&mut out, msg);
+    Cow::Owned(out)
+}
 
 /// What a front end did with a message: the result every front end answers with and the
 /// audit line records (see [`crate::audit`]).
@@ -579,6 +607,16 @@ impl Connections {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crlf() {
+        assert_eq!(&*to_crlf(b"a\r\nb\n\nc"), b"a\r\nb\r\n\r\nc");
+        assert_eq!(&*to_crlf(b"\na"), b"\r\na");
+        assert!(matches!(to_crlf(b"a\r\n"), Cow::Borrowed(b"a\r\n")));
+        let mut out = b"x: ".to_vec();
+        extend_crlf(&mut out, b"a\n b\r\n\tc\r");
+        assert_eq!(out, b"x: a\r\n b\r\n\tc\r");
+    }
 
     #[tokio::test]
     async fn panics_and_errors_fail_closed() {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 
 use super::codec::*;
-use crate::frontend::Refusal;
+use crate::frontend::{Refusal, extend_crlf, to_crlf};
 use crate::outcome::{HeaderEdit, Outcome};
 use crate::policy::{Bypass, OnLimit, Policy};
 
@@ -186,30 +186,11 @@ fn strip_angle(addr: &[u8]) -> String {
     t.to_string()
 }
 
-/// Header values from the MTA separate folded lines with a bare `\n`; the core wants CRLF.
-fn value_to_crlf(v: &[u8], out: &mut Vec<u8>) {
-    let mut prev = 0u8;
-    for &b in v {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-}
-
 /// Header values to the MTA use a bare `\n` before the continuation white space.
 fn value_to_mta(v: &str) -> Bytes {
     let v = v.replace("\r\n", "\n").replace('\r', "");
     let v = v.replace('\0', "");
     Bytes::from(v)
-}
-
-/// Body to the MTA: CRLF line ends.
-fn body_to_crlf(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + body.len() / 40);
-    value_to_crlf(body, &mut out);
-    out
 }
 
 /// An SMTP reply text safe for `SMFIR_REPLYCODE`: printable ASCII only, no `%`.
@@ -259,7 +240,7 @@ pub fn outcome_replies(outcome: &Outcome) -> Vec<Response> {
         });
     }
     // Normalised whatever `line_ending` says: a stray bare LF must not reach the MTA.
-    let body = body_to_crlf(&outcome.body);
+    let body = to_crlf(&outcome.body).into_owned();
     let body = Bytes::from(if body.is_empty() {
         b"\r\n".to_vec()
     } else {
@@ -492,7 +473,8 @@ impl Session {
                     let h = &mut self.msg.headers;
                     h.extend_from_slice(&name);
                     h.extend_from_slice(b": ");
-                    value_to_crlf(&value, h);
+                    // Folded lines from the MTA end in a bare LF; the core wants CRLF.
+                    extend_crlf(h, &value);
                     h.extend_from_slice(b"\r\n");
                 }
                 self.ack(SMFIP_NR_HDR)
@@ -1068,7 +1050,7 @@ mod tests {
             prop_assert!(joined.iter().enumerate().all(|(i, &c)| c != b'\n' || (i > 0 && joined[i - 1] == b'\r')));
             if !body.is_empty() {
                 let mut expected = Vec::new();
-                value_to_crlf(&body, &mut expected);
+                extend_crlf(&mut expected, &body);
                 prop_assert_eq!(joined, expected);
             }
         }

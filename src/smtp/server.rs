@@ -33,7 +33,9 @@ use super::session::{
 };
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::frontend::{Connections, Disposition, Engine, Job, Refusal, Sanitizing, Verdict};
+use crate::frontend::{
+    Connections, Disposition, Engine, Job, Refusal, Sanitizing, Verdict, to_crlf,
+};
 use crate::policy::{Bypass, Policy};
 
 /// Server settings (the policy supplies the size limit, the bypass lists and the
@@ -378,27 +380,6 @@ async fn deliver(inner: &Arc<Inner>, txn: Transaction, hop: &mut HopSession) -> 
     }
 }
 
-/// Bare LF to CRLF (the wire wants CRLF; the policy is set to CRLF, this is the belt).
-fn to_crlf(msg: Vec<u8>) -> Vec<u8> {
-    if !msg
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\n' && (i == 0 || msg[i - 1] != b'\r'))
-    {
-        return msg;
-    }
-    let mut out = Vec::with_capacity(msg.len() + msg.len() / 40);
-    let mut prev = 0u8;
-    for &b in &msg {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-    out
-}
-
 async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSession) -> Delivery {
     let started = Instant::now();
     let bytes_in = txn.data.len();
@@ -420,7 +401,8 @@ async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSes
         quarantine_id = done.quarantine_id;
         match done.verdict {
             Verdict::Sanitized(o) => {
-                let message = to_crlf(o.to_message());
+                // Bare LF to CRLF (the wire wants CRLF; the policy is set to CRLF, this is the belt).
+                let message = to_crlf(&o.to_message()).into_owned();
                 let d = hop.data(&message).await;
                 outcome = Some(o);
                 (d, Disposition::Sanitized)
@@ -467,16 +449,4 @@ async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSes
         duration: started.elapsed(),
     });
     delivery
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn crlf() {
-        assert_eq!(to_crlf(b"a\r\nb\n\nc".to_vec()), b"a\r\nb\r\n\r\nc");
-        assert_eq!(to_crlf(b"\na".to_vec()), b"\r\na");
-        assert_eq!(to_crlf(b"a\r\n".to_vec()), b"a\r\n");
-    }
 }
