@@ -554,6 +554,35 @@ impl Connections {
         }
     }
 
+    /// The accept loop of a listener: until `shutdown` completes, takes each connection
+    /// `accept` gives and hands it, with its peer, to `serve` (which starts its task with
+    /// [`Connections::spawn`]), and reaps ended tasks. A failed accept (out of file
+    /// descriptors, say) is logged and retried after 100 ms. Afterwards call
+    /// [`Connections::shutdown`].
+    pub async fn accept_until<C, P, A>(
+        &mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+        mut accept: impl FnMut() -> A,
+        mut serve: impl FnMut(&mut Self, C, P),
+    ) where
+        A: std::future::Future<Output = std::io::Result<(C, P)>>,
+    {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = self.reap() => {}
+                accepted = accept() => match accepted {
+                    Ok((conn, peer)) => serve(self, conn, peer),
+                    Err(e) => {
+                        tracing::warn!(error = %e, front_end = self.what, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+    }
+
     /// A number for the next connection (for log spans).
     pub fn next_id(&mut self) -> u64 {
         self.next_id += 1;

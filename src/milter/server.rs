@@ -288,34 +288,22 @@ impl Bound {
     /// gives messages in flight [`ServerConfig::shutdown_grace`] to finish, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
         let mut conns = Connections::new("milter");
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = conns.reap() => {}
-                accepted = accept(&self.listener) => match accepted {
-                    Ok((conn, peer)) => {
-                        let inner = self.inner.clone();
-                        let flag = conns.shutdown_flag();
-                        let span = tracing::info_span!("milter", conn = conns.next_id(), peer = %peer);
-                        match conn {
-                            Conn::Tcp(s) => {
-                                let _ = s.set_nodelay(true);
-                                s.ack_now();
-                                conns.spawn(connection(s, inner, flag).instrument(span));
-                            }
-                            Conn::Unix(s) => {
-                                conns.spawn(connection(s, inner, flag).instrument(span));
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                },
+        let serve = |conns: &mut Connections, conn: Conn, peer: String| {
+            let inner = self.inner.clone();
+            let flag = conns.shutdown_flag();
+            let span = tracing::info_span!("milter", conn = conns.next_id(), peer = %peer);
+            match conn {
+                Conn::Tcp(s) => {
+                    let _ = s.set_nodelay(true);
+                    s.ack_now();
+                    conns.spawn(connection(s, inner, flag).instrument(span));
+                }
+                Conn::Unix(s) => conns.spawn(connection(s, inner, flag).instrument(span)),
             }
-        }
+        };
+        conns
+            .accept_until(shutdown, || accept(&self.listener), serve)
+            .await;
         let Bound {
             listener, inner, ..
         } = self;

@@ -185,34 +185,25 @@ impl Bound {
     /// gives messages in flight [`SmtpConfig::shutdown_grace`] to finish, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
         let mut conns = Connections::new("smtp");
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = conns.reap() => {}
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
-                        let _ = stream.set_nodelay(true);
-                        let span = tracing::info_span!("smtp", conn = conns.next_id(), peer = %peer);
-                        match self.inner.sessions.clone().try_acquire_owned() {
-                            Ok(permit) => {
-                                let inner = self.inner.clone();
-                                let flag = conns.shutdown_flag();
-                                conns.spawn(async move {
-                                    let _permit = permit;
-                                    serve(stream, inner, flag).await;
-                                }.instrument(span));
-                            }
-                            Err(_) => conns.spawn(refuse(stream).instrument(span)),
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                },
+        let start = |conns: &mut Connections, stream: TcpStream, peer: SocketAddr| {
+            let _ = stream.set_nodelay(true);
+            let span = tracing::info_span!("smtp", conn = conns.next_id(), peer = %peer);
+            match self.inner.sessions.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    let inner = self.inner.clone();
+                    let flag = conns.shutdown_flag();
+                    let task = async move {
+                        let _permit = permit;
+                        serve(stream, inner, flag).await;
+                    };
+                    conns.spawn(task.instrument(span));
+                }
+                Err(_) => conns.spawn(refuse(stream).instrument(span)),
             }
-        }
+        };
+        conns
+            .accept_until(shutdown, || self.listener.accept(), start)
+            .await;
         let Bound {
             listener, inner, ..
         } = self;
