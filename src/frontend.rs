@@ -292,6 +292,13 @@ impl Sanitizing {
         self.quarantine.as_ref()
     }
 
+    /// The quarantine directory for logs, or `off`.
+    pub fn quarantine_label(&self) -> String {
+        self.quarantine
+            .as_ref()
+            .map_or_else(|| "off".into(), |q| q.dir().display().to_string())
+    }
+
     /// Most messages sanitised at once.
     pub fn max_concurrent(&self) -> usize {
         self.max_concurrent

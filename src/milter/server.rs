@@ -266,7 +266,7 @@ impl MilterServer {
             policy = %self.policy_name,
             max_concurrent = self.inner.config.max_concurrent,
             max_message_bytes = self.inner.session.max_message_bytes,
-            quarantine = %self.inner.sanitizing.quarantine().map(|q| q.dir().display().to_string()).unwrap_or_else(|| "off".into()),
+            quarantine = %self.inner.sanitizing.quarantine_label(),
             "mugai milter listening on {local} with policy `{}`",
             self.policy_name
         );

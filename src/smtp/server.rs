@@ -162,7 +162,7 @@ impl SmtpServer {
             max_sessions = inner.config.max_sessions,
             max_concurrent = inner.sanitizing.max_concurrent(),
             max_message_bytes = inner.config.session.max_message_bytes,
-            quarantine = %inner.sanitizing.quarantine().map(|q| q.dir().display().to_string()).unwrap_or_else(|| "off".into()),
+            quarantine = %inner.sanitizing.quarantine_label(),
             "mugai smtp listening on {local}, relaying to {} with policy `{}`",
             inner.relay.config(),
             self.policy_name
