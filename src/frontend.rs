@@ -644,6 +644,21 @@ impl Connections {
 mod tests {
     use super::*;
 
+    /// A job of message `m` and nothing else.
+    fn job(m: &[u8]) -> Job {
+        Job {
+            message: m.to_vec(),
+            ..Job::default()
+        }
+    }
+
+    /// What the test engines answer when they do not panic or sleep.
+    fn refused(reason: &str) -> Result<Outcome> {
+        Err(Error::Rejected {
+            reason: reason.into(),
+        })
+    }
+
     #[test]
     fn crlf() {
         assert_eq!(&*to_crlf(b"a\r\nb\n\nc"), b"a\r\nb\r\n\r\nc");
@@ -660,15 +675,9 @@ mod tests {
             if m.starts_with(b"panic") {
                 panic!("boom");
             }
-            Err(Error::Rejected {
-                reason: "no".into(),
-            })
+            refused("no")
         });
         let s = Sanitizing::new(&Policy::default(), engine, 1, Duration::from_secs(5));
-        let job = |m: &[u8]| Job {
-            message: m.to_vec(),
-            ..Job::default()
-        };
         let d = s.run(job(b"panic")).await;
         assert!(matches!(d.verdict, Verdict::Failed(ref r) if r.contains("boom")));
         let d = s.run(job(b"x")).await;
@@ -684,15 +693,9 @@ mod tests {
             if m == b"stuck" {
                 std::thread::sleep(Duration::from_millis(1500));
             }
-            Err(Error::Rejected {
-                reason: "ok".into(),
-            })
+            refused("ok")
         });
         let s = Sanitizing::new(&Policy::default(), engine, 1, Duration::from_millis(300));
-        let job = |m: &[u8]| Job {
-            message: m.to_vec(),
-            ..Job::default()
-        };
         // 1: stuck, times out, becomes overdue; 2: gets the slot and is done in time.
         let d = s.run(job(b"stuck")).await;
         assert!(matches!(d.verdict, Verdict::Failed(_)), "{:?}", d.verdict);
@@ -710,7 +713,7 @@ mod tests {
     async fn time_out_fails_closed() {
         let engine: Arc<dyn Engine> = Arc::new(|_: &[u8]| -> Result<Outcome> {
             std::thread::sleep(Duration::from_millis(500));
-            Err(Error::Rejected { reason: "x".into() })
+            refused("x")
         });
         let s = Sanitizing::new(&Policy::default(), engine, 1, Duration::from_millis(50));
         let d = s.run(Job::default()).await;

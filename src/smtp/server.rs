@@ -302,20 +302,7 @@ async fn run_session<S: Stream>(
                 match session.data_end(reader) {
                     Err(replies) => {
                         hop.rset().await;
-                        let (result, code, text) = match replies.first() {
-                            Some(r) => (Disposition::of_refusal(r.code), r.code, r.lines.join(" ")),
-                            None => (Disposition::TempFailed, 451, String::new()),
-                        };
-                        let detail = format!("{code}: {text} (message of {size} bytes)");
-                        audit::record(&AuditRecord {
-                            queue_id: envelope.queue_id(),
-                            client: envelope.client_addr(),
-                            sender: &envelope.sender,
-                            recipients: &envelope.recipients,
-                            detail: &detail,
-                            bytes_in: size,
-                            ..AuditRecord::new("smtp", result)
-                        });
+                        audit_refused_data(&envelope, &replies, size);
                         for r in &replies {
                             conn.queue(r);
                         }
@@ -334,6 +321,25 @@ async fn run_session<S: Stream>(
             hop.rset().await;
         }
     }
+}
+
+/// The audit line of a message refused at the end of its data (over the size limit,
+/// bare LF): `replies` are what the client is answered.
+fn audit_refused_data(envelope: &Transaction, replies: &[super::session::Reply], size: usize) {
+    let (result, code, text) = match replies.first() {
+        Some(r) => (Disposition::of_refusal(r.code), r.code, r.lines.join(" ")),
+        None => (Disposition::TempFailed, 451, String::new()),
+    };
+    let detail = format!("{code}: {text} (message of {size} bytes)");
+    audit::record(&AuditRecord {
+        queue_id: envelope.queue_id(),
+        client: envelope.client_addr(),
+        sender: &envelope.sender,
+        recipients: &envelope.recipients,
+        detail: &detail,
+        bytes_in: size,
+        ..AuditRecord::new("smtp", result)
+    });
 }
 
 async fn close_for_shutdown<S: Stream>(
