@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::frontend::Disposition;
 use crate::report::Report;
 
 /// Most removed items written one by one in an audit line; the rest are only counted
@@ -33,7 +34,7 @@ struct AuditItem<'a> {
 }
 
 /// Everything the audit line says about one message.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuditRecord<'a> {
     /// Which front end answered (`milter`, `smtp`, `batch`).
     pub front_end: &'a str,
@@ -47,8 +48,9 @@ pub struct AuditRecord<'a> {
     pub recipients: &'a [String],
     /// `Message-ID` of the original.
     pub message_id: Option<&'a str>,
-    /// `sanitized`, `bypassed`, `tempfail`, `rejected`.
-    pub result: &'a str,
+    /// What became of the message (written `sanitized`, `bypassed`, `tempfail`,
+    /// `rejected`).
+    pub result: Disposition,
     /// Why (for anything but `sanitized`).
     pub detail: &'a str,
     /// The sanitiser's report, when it ran.
@@ -59,6 +61,27 @@ pub struct AuditRecord<'a> {
     pub bytes_in: usize,
     /// Time from end of message to answer.
     pub duration: Duration,
+}
+
+impl<'a> AuditRecord<'a> {
+    /// A record of `result` by `front_end` with nothing else known yet (fill the rest
+    /// with struct update syntax).
+    pub fn new(front_end: &'a str, result: Disposition) -> Self {
+        AuditRecord {
+            front_end,
+            queue_id: None,
+            client: None,
+            sender: "",
+            recipients: &[],
+            message_id: None,
+            result,
+            detail: "",
+            report: None,
+            quarantine_id: None,
+            bytes_in: 0,
+            duration: Duration::ZERO,
+        }
+    }
 }
 
 /// Writes the audit line for one message (level INFO, or WARN for a temporary failure).
@@ -115,7 +138,7 @@ pub fn record(r: &AuditRecord<'_>) {
                 sender = r.sender,
                 recipients = %recipients,
                 message_id = message_id,
-                result = r.result,
+                result = r.result.as_str(),
                 detail = r.detail,
                 actions = %actions,
                 removed_count = removed_count,
@@ -126,11 +149,11 @@ pub fn record(r: &AuditRecord<'_>) {
                 bytes_in = r.bytes_in,
                 bytes_out = bytes_out,
                 duration_ms = format_args!("{duration_ms:.1}"),
-                "message {}", r.result
+                "message {}", r.result.as_str()
             )
         };
     }
-    if r.result == "tempfail" {
+    if r.result == Disposition::TempFailed {
         event!(tracing::Level::WARN);
     } else {
         event!(tracing::Level::INFO);
@@ -148,12 +171,10 @@ mod tests {
             ..Report::default()
         };
         record(&AuditRecord {
-            front_end: "milter",
             sender: "a@b",
             recipients: &["c@d".to_string()],
-            result: "sanitized",
             report: Some(&report),
-            ..AuditRecord::default()
+            ..AuditRecord::new("milter", Disposition::Sanitized)
         });
     }
 }

@@ -65,3 +65,31 @@ impl Error {
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Text of a caught panic's payload (`panic!("…")` gives a `&str` or a `String`; anything
+/// else reads `panic`), for the error or log line that reports it.
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panic_payload_texts() {
+        let caught = |f: fn()| std::panic::catch_unwind(f).err().map(|p| panic_text(&*p));
+        assert_eq!(caught(|| panic!("plain")).as_deref(), Some("plain"));
+        assert_eq!(caught(|| panic!("n = {}", 3)).as_deref(), Some("n = 3"));
+        assert_eq!(
+            caught(|| std::panic::panic_any(7u8)).as_deref(),
+            Some("panic")
+        );
+    }
+}

@@ -25,6 +25,7 @@
 //!
 //! The audit line is [`crate::audit::record`], also shared.
 
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,7 +35,7 @@ use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::outcome::Outcome;
-use crate::policy::Policy;
+use crate::policy::{OnLimit, Policy};
 use crate::quarantine::{Quarantine, QuarantineMeta};
 use crate::sanitize::Sanitizer;
 
@@ -141,14 +142,126 @@ pub fn default_concurrency() -> usize {
         .unwrap_or(2)
 }
 
-/// Text of a panic payload.
-pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic".to_string()
+pub use crate::error::panic_text;
+
+/// Appends `src` to `out` with every bare LF made CRLF (what the wire and the milter body
+/// want; a CR already before an LF is kept, a lone CR stays as it is).
+pub fn extend_crlf(out: &mut Vec<u8>, src: &[u8]) {
+    let mut prev = 0u8;
+    for &b in src {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+}
+
+/// `msg` with every bare LF made CRLF; borrowed when it has none.
+pub fn to_crlf(msg: &[u8]) -> Cow<'_, [u8]> {
+    let bare_lf = msg
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || msg[i - 1] != b'\r'));
+    if !bare_lf {
+        return Cow::Borrowed(msg);
+    }
+    let mut out = Vec::with_capacity(msg.len() + msg.len() / 40);
+    extend_crlf(&mut out, msg);
+    Cow::Owned(out)
+}
+
+/// What a front end did with a message: the result every front end answers with and the
+/// audit line records (see [`crate::audit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    /// Sanitised: only the rebuilt message goes on.
+    Sanitized,
+    /// Envelope on an allow-list: passed on untouched.
+    Bypassed,
+    /// Temporary failure: the MTA keeps the mail and retries (internal error, time-out,
+    /// size limit with `on_limit = "remove"`, next hop unreachable).
+    TempFailed,
+    /// Permanently refused (policy, or the next hop's 5xx).
+    Rejected,
+}
+
+impl Disposition {
+    /// Lower-case name for logs and the audit line: `sanitized`, `bypassed`, `tempfail`,
+    /// `rejected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Sanitized => "sanitized",
+            Disposition::Bypassed => "bypassed",
+            Disposition::TempFailed => "tempfail",
+            Disposition::Rejected => "rejected",
+        }
+    }
+
+    /// The disposition of an SMTP reply code: 5xx rejected, anything else (a refusal
+    /// that is not permanent) a temporary failure.
+    pub fn of_refusal(code: u16) -> Self {
+        if code >= 500 {
+            Disposition::Rejected
+        } else {
+            Disposition::TempFailed
+        }
+    }
+}
+
+impl std::fmt::Display for Disposition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An SMTP reply a front end gives (the milter as `SMFIR_REPLYCODE`, the SMTP front end
+/// on the wire): code, enhanced status code and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Three-digit reply code (`552`).
+    pub code: u16,
+    /// Enhanced status code (`5.3.4`).
+    pub status: &'static str,
+    /// Reply text.
+    pub text: String,
+}
+
+impl Refusal {
+    /// The answer to a message over `max_message_bytes`, as `on_limit` says: `Reject` a
+    /// permanent refusal (552 5.3.4), `Remove` a temporary one (452 4.3.4), since a
+    /// message that was never read whole cannot be rebuilt.
+    pub fn over_limit(on_limit: OnLimit, max_message_bytes: usize) -> Self {
+        let max = max_message_bytes;
+        match on_limit {
+            OnLimit::Reject => Refusal {
+                code: 552,
+                status: "5.3.4",
+                text: format!("Message too big for the mail sanitiser (limit {max} bytes)"),
+            },
+            OnLimit::Remove => Refusal {
+                code: 452,
+                status: "4.3.4",
+                text: format!(
+                    "Message too big for the mail sanitiser (limit {max} bytes), try again later"
+                ),
+            },
+        }
+    }
+
+    /// The answer to a message the policy refuses ([`Verdict::Rejected`]): 554 5.6.0.
+    pub fn by_policy(reason: &str) -> Self {
+        Refusal {
+            code: 554,
+            status: "5.6.0",
+            text: format!("Message refused by the mail sanitisation policy: {reason}"),
+        }
+    }
+
+    /// What becomes of the message: [`Disposition::Rejected`] for a 5xx, else
+    /// [`Disposition::TempFailed`].
+    pub fn disposition(&self) -> Disposition {
+        Disposition::of_refusal(self.code)
     }
 }
 
@@ -162,11 +275,7 @@ impl Sanitizing {
         max_concurrent: usize,
         timeout: Duration,
     ) -> Self {
-        let quarantine = if policy.quarantine.dir.as_os_str().is_empty() {
-            None
-        } else {
-            Some(Quarantine::new(policy.quarantine.dir.clone()))
-        };
+        let quarantine = Quarantine::of_policy(policy);
         let max_concurrent = max_concurrent.max(1);
         Sanitizing {
             engine,
@@ -181,6 +290,13 @@ impl Sanitizing {
     /// The quarantine, when the policy has one.
     pub fn quarantine(&self) -> Option<&Quarantine> {
         self.quarantine.as_ref()
+    }
+
+    /// The quarantine directory for logs, or `off`.
+    pub fn quarantine_label(&self) -> String {
+        self.quarantine
+            .as_ref()
+            .map_or_else(|| "off".into(), |q| q.dir().display().to_string())
     }
 
     /// Most messages sanitised at once.
@@ -445,6 +561,35 @@ impl Connections {
         }
     }
 
+    /// The accept loop of a listener: until `shutdown` completes, takes each connection
+    /// `accept` gives and hands it, with its peer, to `serve` (which starts its task with
+    /// [`Connections::spawn`]), and reaps ended tasks. A failed accept (out of file
+    /// descriptors, say) is logged and retried after 100 ms. Afterwards call
+    /// [`Connections::shutdown`].
+    pub async fn accept_until<C, P, A>(
+        &mut self,
+        shutdown: impl std::future::Future<Output = ()>,
+        mut accept: impl FnMut() -> A,
+        mut serve: impl FnMut(&mut Self, C, P),
+    ) where
+        A: std::future::Future<Output = std::io::Result<(C, P)>>,
+    {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = self.reap() => {}
+                accepted = accept() => match accepted {
+                    Ok((conn, peer)) => serve(self, conn, peer),
+                    Err(e) => {
+                        tracing::warn!(error = %e, front_end = self.what, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+    }
+
     /// A number for the next connection (for log spans).
     pub fn next_id(&mut self) -> u64 {
         self.next_id += 1;
@@ -499,21 +644,40 @@ impl Connections {
 mod tests {
     use super::*;
 
+    /// A job of message `m` and nothing else.
+    fn job(m: &[u8]) -> Job {
+        Job {
+            message: m.to_vec(),
+            ..Job::default()
+        }
+    }
+
+    /// What the test engines answer when they do not panic or sleep.
+    fn refused(reason: &str) -> Result<Outcome> {
+        Err(Error::Rejected {
+            reason: reason.into(),
+        })
+    }
+
+    #[test]
+    fn crlf() {
+        assert_eq!(&*to_crlf(b"a\r\nb\n\nc"), b"a\r\nb\r\n\r\nc");
+        assert_eq!(&*to_crlf(b"\na"), b"\r\na");
+        assert!(matches!(to_crlf(b"a\r\n"), Cow::Borrowed(b"a\r\n")));
+        let mut out = b"x: ".to_vec();
+        extend_crlf(&mut out, b"a\n b\r\n\tc\r");
+        assert_eq!(out, b"x: a\r\n b\r\n\tc\r");
+    }
+
     #[tokio::test]
     async fn panics_and_errors_fail_closed() {
         let engine: Arc<dyn Engine> = Arc::new(|m: &[u8]| -> Result<Outcome> {
             if m.starts_with(b"panic") {
                 panic!("boom");
             }
-            Err(Error::Rejected {
-                reason: "no".into(),
-            })
+            refused("no")
         });
         let s = Sanitizing::new(&Policy::default(), engine, 1, Duration::from_secs(5));
-        let job = |m: &[u8]| Job {
-            message: m.to_vec(),
-            ..Job::default()
-        };
         let d = s.run(job(b"panic")).await;
         assert!(matches!(d.verdict, Verdict::Failed(ref r) if r.contains("boom")));
         let d = s.run(job(b"x")).await;
@@ -529,15 +693,9 @@ mod tests {
             if m == b"stuck" {
                 std::thread::sleep(Duration::from_millis(1500));
             }
-            Err(Error::Rejected {
-                reason: "ok".into(),
-            })
+            refused("ok")
         });
         let s = Sanitizing::new(&Policy::default(), engine, 1, Duration::from_millis(300));
-        let job = |m: &[u8]| Job {
-            message: m.to_vec(),
-            ..Job::default()
-        };
         // 1: stuck, times out, becomes overdue; 2: gets the slot and is done in time.
         let d = s.run(job(b"stuck")).await;
         assert!(matches!(d.verdict, Verdict::Failed(_)), "{:?}", d.verdict);
@@ -555,7 +713,7 @@ mod tests {
     async fn time_out_fails_closed() {
         let engine: Arc<dyn Engine> = Arc::new(|_: &[u8]| -> Result<Outcome> {
             std::thread::sleep(Duration::from_millis(500));
-            Err(Error::Rejected { reason: "x".into() })
+            refused("x")
         });
         let s = Sanitizing::new(&Policy::default(), engine, 1, Duration::from_millis(50));
         let d = s.run(Job::default()).await;

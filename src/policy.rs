@@ -228,10 +228,11 @@ pub enum OutputCharset {
     Iso2022Jp,
 }
 
-/// Content-Transfer-Encoding of the rebuilt body.
+/// Content-Transfer-Encoding of the rebuilt body (TOML `output.transfer_encoding`; not to be
+/// confused with [`crate::parse::transfer::TransferEncoding`], what an input part declares).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum TransferEncoding {
+pub enum BodyEncoding {
     /// Quoted-printable (default): readable in raw form for ASCII, 7-bit safe.
     QuotedPrintable,
     /// Base64.
@@ -257,7 +258,7 @@ pub struct OutputPolicy {
     /// Charset of the body. Default: `utf-8`.
     pub charset: OutputCharset,
     /// Transfer encoding of the body. Default: `quoted-printable`. (ISO-2022-JP is always 7bit.)
-    pub transfer_encoding: TransferEncoding,
+    pub transfer_encoding: BodyEncoding,
     /// Column width for HTML conversion. Default: 76. Range 20–400.
     pub width: usize,
     /// Line endings. Default: `auto`.
@@ -271,7 +272,7 @@ impl Default for OutputPolicy {
     fn default() -> Self {
         OutputPolicy {
             charset: OutputCharset::Utf8,
-            transfer_encoding: TransferEncoding::QuotedPrintable,
+            transfer_encoding: BodyEncoding::QuotedPrintable,
             width: 76,
             line_ending: LineEnding::Auto,
             prefer_html: false,
@@ -471,6 +472,12 @@ fn plain_found(found: &str) -> String {
 }
 
 impl Policy {
+    /// Whether originals are kept: `quarantine.dir` is set (an empty path means no
+    /// quarantine).
+    pub fn quarantine_enabled(&self) -> bool {
+        !self.quarantine.dir.as_os_str().is_empty()
+    }
+
     /// Parses a policy from TOML text. Missing fields take their defaults.
     pub fn from_toml_str(text: &str) -> Result<Self> {
         Self::parse_named(text, Path::new("<string>"))

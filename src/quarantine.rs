@@ -182,6 +182,14 @@ impl Quarantine {
         Quarantine { dir: dir.into() }
     }
 
+    /// The quarantine a policy asks for, or `None` when it keeps no originals (see
+    /// [`Policy::quarantine_enabled`](crate::policy::Policy::quarantine_enabled)).
+    pub fn of_policy(policy: &crate::policy::Policy) -> Option<Self> {
+        policy
+            .quarantine_enabled()
+            .then(|| Quarantine::new(policy.quarantine.dir.clone()))
+    }
+
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -16,7 +16,7 @@ use crate::outcome::HeaderEdit;
 use crate::parse::header::{
     HeaderBlock, RawField, canonicalise_charset_labels, decode_unstructured, has_mail_only_jis,
 };
-use crate::policy::{HeaderPolicy, LinkPolicy, OutputCharset, TransferEncoding};
+use crate::policy::{BodyEncoding as TransferEncoding, HeaderPolicy, LinkPolicy, OutputCharset};
 
 /// Field names that describe the original MIME structure; they are always removed.
 pub fn is_content_field(name: &[u8]) -> bool {

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use super::maildir::{self, Subdir};
 use super::mbox::{MappedFile, MboxVariant, unescape};
 use super::report::SourcePosition;
-use crate::error::Result;
+use crate::error::{Result, panic_text};
 use crate::outcome::Outcome;
 use crate::report::Report;
 
@@ -244,13 +244,4 @@ where
         reason,
         original: Some(bytes.into_owned()),
     })
-}
-
-/// The message of a caught panic, or `"panic"` when it carries none.
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "panic".into())
 }

@@ -86,7 +86,7 @@ pub fn run(mut policy: Policy, opts: &BatchOptions) -> Result<Summary> {
     ) {
         policy.output.line_ending = LineEnding::Lf;
     }
-    if !policy.quarantine.dir.as_os_str().is_empty() {
+    if policy.quarantine_enabled() {
         // The batch keeps no quarantine: the originals stay in the input, and the report ties
         // each output to its source position and SHA-256. Without this the notice would
         // promise an original kept under an id that no quarantine holds.

@@ -75,10 +75,10 @@ pub fn policy_summary(policy: &Policy, source: &str) -> String {
         "policy: `{}` from {source}\nmax message bytes: {}\nquarantine: {}\nbypass: {} sender(s), {} recipient(s)",
         policy.name,
         policy.limits.max_message_bytes,
-        if policy.quarantine.dir.as_os_str().is_empty() {
-            "off".to_string()
-        } else {
+        if policy.quarantine_enabled() {
             policy.quarantine.dir.display().to_string()
+        } else {
+            "off".to_string()
         },
         policy.bypass.senders.len(),
         policy.bypass.recipients.len(),

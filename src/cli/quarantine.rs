@@ -62,7 +62,7 @@ pub enum QuarantineAction {
 /// Runs `mugai quarantine`.
 pub fn run(args: QuarantineArgs) -> anyhow::Result<ExitCode> {
     let policy = super::load_policy(args.config.as_deref())?;
-    if policy.quarantine.dir.as_os_str().is_empty() {
+    if !policy.quarantine_enabled() {
         bail!("quarantine is off: set [quarantine] dir in the policy (--config FILE)");
     }
     let q = Quarantine::new(policy.quarantine.dir.clone());

@@ -909,31 +909,34 @@ mod tests {
         ]
     }
 
+    /// Encodes `items` one after the other, then parses them back with `decode`: each must
+    /// come back equal, and nothing may be left over.
+    fn round_trip<T: PartialEq + std::fmt::Debug>(
+        items: &[T],
+        encode: impl Fn(&T, &mut BytesMut),
+        decode: impl Fn(Frame) -> Result<T, CodecError>,
+    ) -> Result<(), TestCaseError> {
+        let mut buf = BytesMut::new();
+        for item in items {
+            encode(item, &mut buf);
+        }
+        for item in items {
+            let frame = Frame::parse(&mut buf, MAX_FRAME_LEN).unwrap().unwrap();
+            prop_assert_eq!(&decode(frame).unwrap(), item);
+        }
+        prop_assert!(buf.is_empty());
+        Ok(())
+    }
+
     proptest! {
         #[test]
         fn commands_round_trip(cmds in proptest::collection::vec(command(), 1..8)) {
-            let mut buf = BytesMut::new();
-            for c in &cmds {
-                c.encode(&mut buf);
-            }
-            for c in &cmds {
-                let frame = Frame::parse(&mut buf, MAX_FRAME_LEN).unwrap().unwrap();
-                prop_assert_eq!(&Command::from_frame(frame).unwrap(), c);
-            }
-            prop_assert!(buf.is_empty());
+            round_trip(&cmds, Command::encode, Command::from_frame)?;
         }
 
         #[test]
         fn responses_round_trip(rs in proptest::collection::vec(response(), 1..8)) {
-            let mut buf = BytesMut::new();
-            for r in &rs {
-                r.encode(&mut buf);
-            }
-            for r in &rs {
-                let frame = Frame::parse(&mut buf, MAX_FRAME_LEN).unwrap().unwrap();
-                prop_assert_eq!(&Response::from_frame(frame).unwrap(), r);
-            }
-            prop_assert!(buf.is_empty());
+            round_trip(&rs, Response::encode, Response::from_frame)?;
         }
 
         #[test]

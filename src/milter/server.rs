@@ -27,7 +27,7 @@ use super::codec::{Command, Frame, MAX_FRAME_LEN, Response};
 use super::session::{Finished, Pending, Session, SessionConfig, Step, Verdict};
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::frontend::{Connections, Job, Sanitizing};
+use crate::frontend::{Connections, Disposition, Job, Sanitizing};
 use crate::policy::Policy;
 
 pub use crate::frontend::Engine;
@@ -266,7 +266,7 @@ impl MilterServer {
             policy = %self.policy_name,
             max_concurrent = self.inner.config.max_concurrent,
             max_message_bytes = self.inner.session.max_message_bytes,
-            quarantine = %self.inner.sanitizing.quarantine().map(|q| q.dir().display().to_string()).unwrap_or_else(|| "off".into()),
+            quarantine = %self.inner.sanitizing.quarantine_label(),
             "mugai milter listening on {local} with policy `{}`",
             self.policy_name
         );
@@ -288,34 +288,22 @@ impl Bound {
     /// gives messages in flight [`ServerConfig::shutdown_grace`] to finish, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
         let mut conns = Connections::new("milter");
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = conns.reap() => {}
-                accepted = accept(&self.listener) => match accepted {
-                    Ok((conn, peer)) => {
-                        let inner = self.inner.clone();
-                        let flag = conns.shutdown_flag();
-                        let span = tracing::info_span!("milter", conn = conns.next_id(), peer = %peer);
-                        match conn {
-                            Conn::Tcp(s) => {
-                                let _ = s.set_nodelay(true);
-                                s.ack_now();
-                                conns.spawn(connection(s, inner, flag).instrument(span));
-                            }
-                            Conn::Unix(s) => {
-                                conns.spawn(connection(s, inner, flag).instrument(span));
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                },
+        let serve = |conns: &mut Connections, conn: Conn, peer: String| {
+            let inner = self.inner.clone();
+            let flag = conns.shutdown_flag();
+            let span = tracing::info_span!("milter", conn = conns.next_id(), peer = %peer);
+            match conn {
+                Conn::Tcp(s) => {
+                    let _ = s.set_nodelay(true);
+                    s.ack_now();
+                    conns.spawn(connection(s, inner, flag).instrument(span));
+                }
+                Conn::Unix(s) => conns.spawn(connection(s, inner, flag).instrument(span)),
             }
-        }
+        };
+        conns
+            .accept_until(shutdown, || accept(&self.listener), serve)
+            .await;
         let Bound {
             listener, inner, ..
         } = self;
@@ -532,7 +520,7 @@ async fn sanitize<S: AsyncWrite + Unpin>(
 
 fn audit_finished(f: &Finished, quarantine_id: Option<&str>, duration: Duration) {
     let env = &f.envelope;
-    if matches!(f.disposition, super::session::Disposition::TempFailed) {
+    if f.disposition == Disposition::TempFailed {
         tracing::error!(
             queue_id = env.queue_id.as_deref().unwrap_or(""),
             reason = %f.detail,
@@ -546,7 +534,7 @@ fn audit_finished(f: &Finished, quarantine_id: Option<&str>, duration: Duration)
         sender: &env.sender,
         recipients: &env.recipients,
         message_id: env.message_id.as_deref(),
-        result: f.disposition.as_str(),
+        result: f.disposition,
         detail: &f.detail,
         report: f.outcome.as_ref().map(|o| &o.report),
         quarantine_id,

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 
 use super::codec::*;
+use crate::frontend::{Refusal, extend_crlf, to_crlf};
 use crate::outcome::{HeaderEdit, Outcome};
 use crate::policy::{Bypass, OnLimit, Policy};
 
@@ -93,31 +94,7 @@ pub struct Envelope {
     pub size: usize,
 }
 
-/// How a message ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
-    /// Sanitised: headers edited, body replaced, accepted.
-    Sanitized,
-    /// Envelope on an allow-list: accepted untouched.
-    Bypassed,
-    /// Temporary failure: the MTA keeps the mail and retries (internal error, time-out,
-    /// size limit with `on_limit = "remove"`).
-    TempFailed,
-    /// Permanently refused (policy).
-    Rejected,
-}
-
-impl Disposition {
-    /// Lower-case name for logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Sanitized => "sanitized",
-            Disposition::Bypassed => "bypassed",
-            Disposition::TempFailed => "tempfail",
-            Disposition::Rejected => "rejected",
-        }
-    }
-}
+pub use crate::frontend::Disposition;
 
 /// A message that has been answered.
 #[derive(Debug)]
@@ -209,30 +186,11 @@ fn strip_angle(addr: &[u8]) -> String {
     t.to_string()
 }
 
-/// Header values from the MTA separate folded lines with a bare `\n`; the core wants CRLF.
-fn value_to_crlf(v: &[u8], out: &mut Vec<u8>) {
-    let mut prev = 0u8;
-    for &b in v {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-}
-
 /// Header values to the MTA use a bare `\n` before the continuation white space.
 fn value_to_mta(v: &str) -> Bytes {
     let v = v.replace("\r\n", "\n").replace('\r', "");
     let v = v.replace('\0', "");
     Bytes::from(v)
-}
-
-/// Body to the MTA: CRLF line ends.
-fn body_to_crlf(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + body.len() / 40);
-    value_to_crlf(body, &mut out);
-    out
 }
 
 /// An SMTP reply text safe for `SMFIR_REPLYCODE`: printable ASCII only, no `%`.
@@ -249,6 +207,14 @@ fn reply_text(code: &str, text: &str) -> Bytes {
         .take(400)
         .collect();
     Bytes::from(format!("{code} {}", clean.trim()))
+}
+
+/// A [`Refusal`] as an `SMFIR_REPLYCODE` text.
+fn refusal_reply(r: &Refusal) -> Response {
+    Response::ReplyCode(reply_text(
+        &r.code.to_string(),
+        &format!("{} {}", r.status, r.text),
+    ))
 }
 
 /// The replies that carry an [`Outcome`] to the MTA: header edits, the new body in chunks
@@ -274,7 +240,7 @@ pub fn outcome_replies(outcome: &Outcome) -> Vec<Response> {
         });
     }
     // Normalised whatever `line_ending` says: a stray bare LF must not reach the MTA.
-    let body = body_to_crlf(&outcome.body);
+    let body = to_crlf(&outcome.body).into_owned();
     let body = Bytes::from(if body.is_empty() {
         b"\r\n".to_vec()
     } else {
@@ -389,28 +355,11 @@ impl Session {
 
     fn limit_step(&mut self) -> Step {
         let max = self.config.max_message_bytes;
-        let (reply, disposition) = match self.config.on_limit {
-            OnLimit::Reject => (
-                reply_text(
-                    "552",
-                    &format!("5.3.4 Message too big for the mail sanitiser (limit {max} bytes)"),
-                ),
-                Disposition::Rejected,
-            ),
-            OnLimit::Remove => (
-                reply_text(
-                    "452",
-                    &format!(
-                        "4.3.4 Message too big for the mail sanitiser (limit {max} bytes), try again later"
-                    ),
-                ),
-                Disposition::TempFailed,
-            ),
-        };
+        let refusal = Refusal::over_limit(self.config.on_limit, max);
         let size = self.msg.envelope.size;
         self.finished(
-            vec![Response::ReplyCode(reply)],
-            disposition,
+            vec![refusal_reply(&refusal)],
+            refusal.disposition(),
             format!("message of at least {size} bytes is over the limit of {max} bytes"),
         )
     }
@@ -524,7 +473,8 @@ impl Session {
                     let h = &mut self.msg.headers;
                     h.extend_from_slice(&name);
                     h.extend_from_slice(b": ");
-                    value_to_crlf(&value, h);
+                    // Folded lines from the MTA end in a bare LF; the core wants CRLF.
+                    extend_crlf(h, &value);
                     h.extend_from_slice(b"\r\n");
                 }
                 self.ack(SMFIP_NR_HDR)
@@ -681,10 +631,7 @@ impl Session {
                 outcome: Some(outcome),
             },
             Verdict::Rejected(reason) => Finished {
-                replies: vec![Response::ReplyCode(reply_text(
-                    "554",
-                    &format!("5.6.0 Message refused by the mail sanitisation policy: {reason}"),
-                ))],
+                replies: vec![refusal_reply(&Refusal::by_policy(&reason))],
                 envelope,
                 disposition: Disposition::Rejected,
                 detail: reason,
@@ -1103,7 +1050,7 @@ mod tests {
             prop_assert!(joined.iter().enumerate().all(|(i, &c)| c != b'\n' || (i > 0 && joined[i - 1] == b'\r')));
             if !body.is_empty() {
                 let mut expected = Vec::new();
-                value_to_crlf(&body, &mut expected);
+                extend_crlf(&mut expected, &body);
                 prop_assert_eq!(joined, expected);
             }
         }

@@ -15,6 +15,8 @@ use memchr::memchr;
 
 use super::charset::{decode_raw_header, encoding_for_label};
 use super::lines::field_colon;
+/// Re-exported from [`super::transfer`], where it is defined.
+pub use super::transfer::TransferEncoding;
 
 /// One header field, borrowed from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -322,21 +324,6 @@ fn decode_encoded_words_flagged(text: &str) -> (String, bool) {
     flush(&mut out, &mut pending);
     out.push_str(&text[pos..]);
     (out, mail_only)
-}
-
-/// Content-Transfer-Encoding of a part.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferEncoding {
-    /// 7bit, 8bit, binary or absent: the bytes are the content.
-    Identity,
-    /// base64.
-    Base64,
-    /// quoted-printable.
-    QuotedPrintable,
-    /// x-uuencode and friends.
-    Uuencode,
-    /// Anything else: decoded as identity, flagged.
-    Unknown,
 }
 
 /// What the MIME header fields of a part say about it.

@@ -5,7 +5,20 @@ use memchr::memchr;
 
 use crate::budget::Deadline;
 
-use super::header::TransferEncoding;
+/// Content-Transfer-Encoding of a part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferEncoding {
+    /// 7bit, 8bit, binary or absent: the bytes are the content.
+    Identity,
+    /// base64.
+    Base64,
+    /// quoted-printable.
+    QuotedPrintable,
+    /// x-uuencode and friends.
+    Uuencode,
+    /// Anything else: decoded as identity, flagged.
+    Unknown,
+}
 
 /// Decodes `body` according to `encoding`. Identity and unknown encodings return a copy.
 pub fn decode(body: &[u8], encoding: TransferEncoding) -> Vec<u8> {
@@ -17,7 +30,7 @@ pub fn decode(body: &[u8], encoding: TransferEncoding) -> Vec<u8> {
 /// ```
 /// use std::time::Instant;
 /// use mugai::budget::Deadline;
-/// use mugai::parse::{header::TransferEncoding, transfer::decode_until};
+/// use mugai::parse::transfer::{TransferEncoding, decode_until};
 /// let qp = b"a=3Db\r\n".repeat(10_000);
 /// assert!(decode_until(&qp, TransferEncoding::QuotedPrintable, Deadline::never()).is_some());
 /// let past = Deadline::at(Instant::now());

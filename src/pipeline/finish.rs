@@ -154,7 +154,7 @@ fn emit(
 
 /// The body text with the notice at the top or the bottom, when there is one.
 fn with_notice(report: &Report, policy: &Policy, body_text: &str) -> String {
-    let quarantined = !policy.quarantine.dir.as_os_str().is_empty();
+    let quarantined = policy.quarantine_enabled();
     let show_notice = report.changed() || policy.notice.always;
     let mut full = String::with_capacity(body_text.len() + 2048);
     let notice_text = show_notice.then(|| notice::render(report, policy, quarantined));

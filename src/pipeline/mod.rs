@@ -52,11 +52,7 @@ pub(crate) fn run(policy: &Policy, input: &[u8], deadline: Deadline) -> Result<O
         }
         Ok(Err(e)) => Err(e),
         Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+            let what = crate::error::panic_text(&*panic);
             Err(Error::Internal(format!("panic while sanitising: {what}")))
         }
     }

@@ -33,7 +33,9 @@ use super::session::{
 };
 use crate::audit::{self, AuditRecord};
 use crate::error::{Error, Result};
-use crate::frontend::{Connections, Engine, Job, Sanitizing, Verdict};
+use crate::frontend::{
+    Connections, Disposition, Engine, Job, Refusal, Sanitizing, Verdict, to_crlf,
+};
 use crate::policy::{Bypass, Policy};
 
 /// Server settings (the policy supplies the size limit, the bypass lists and the
@@ -160,7 +162,7 @@ impl SmtpServer {
             max_sessions = inner.config.max_sessions,
             max_concurrent = inner.sanitizing.max_concurrent(),
             max_message_bytes = inner.config.session.max_message_bytes,
-            quarantine = %inner.sanitizing.quarantine().map(|q| q.dir().display().to_string()).unwrap_or_else(|| "off".into()),
+            quarantine = %inner.sanitizing.quarantine_label(),
             "mugai smtp listening on {local}, relaying to {} with policy `{}`",
             inner.relay.config(),
             self.policy_name
@@ -183,34 +185,25 @@ impl Bound {
     /// gives messages in flight [`SmtpConfig::shutdown_grace`] to finish, and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<()> {
         let mut conns = Connections::new("smtp");
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                _ = &mut shutdown => break,
-                _ = conns.reap() => {}
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
-                        let _ = stream.set_nodelay(true);
-                        let span = tracing::info_span!("smtp", conn = conns.next_id(), peer = %peer);
-                        match self.inner.sessions.clone().try_acquire_owned() {
-                            Ok(permit) => {
-                                let inner = self.inner.clone();
-                                let flag = conns.shutdown_flag();
-                                conns.spawn(async move {
-                                    let _permit = permit;
-                                    serve(stream, inner, flag).await;
-                                }.instrument(span));
-                            }
-                            Err(_) => conns.spawn(refuse(stream).instrument(span)),
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                    }
-                },
+        let start = |conns: &mut Connections, stream: TcpStream, peer: SocketAddr| {
+            let _ = stream.set_nodelay(true);
+            let span = tracing::info_span!("smtp", conn = conns.next_id(), peer = %peer);
+            match self.inner.sessions.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    let inner = self.inner.clone();
+                    let flag = conns.shutdown_flag();
+                    let task = async move {
+                        let _permit = permit;
+                        serve(stream, inner, flag).await;
+                    };
+                    conns.spawn(task.instrument(span));
+                }
+                Err(_) => conns.spawn(refuse(stream).instrument(span)),
             }
-        }
+        };
+        conns
+            .accept_until(shutdown, || self.listener.accept(), start)
+            .await;
         let Bound {
             listener, inner, ..
         } = self;
@@ -309,23 +302,7 @@ async fn run_session<S: Stream>(
                 match session.data_end(reader) {
                     Err(replies) => {
                         hop.rset().await;
-                        let (result, code, text) = match replies.first() {
-                            Some(r) if r.code < 500 => ("tempfail", r.code, r.lines.join(" ")),
-                            Some(r) => ("rejected", r.code, r.lines.join(" ")),
-                            None => ("tempfail", 451, String::new()),
-                        };
-                        let detail = format!("{code}: {text} (message of {size} bytes)");
-                        audit::record(&AuditRecord {
-                            front_end: "smtp",
-                            queue_id: envelope.queue_id(),
-                            client: envelope.client_addr(),
-                            sender: &envelope.sender,
-                            recipients: &envelope.recipients,
-                            result,
-                            detail: &detail,
-                            bytes_in: size,
-                            ..AuditRecord::default()
-                        });
+                        audit_refused_data(&envelope, &replies, size);
                         for r in &replies {
                             conn.queue(r);
                         }
@@ -344,6 +321,25 @@ async fn run_session<S: Stream>(
             hop.rset().await;
         }
     }
+}
+
+/// The audit line of a message refused at the end of its data (over the size limit,
+/// bare LF): `replies` are what the client is answered.
+fn audit_refused_data(envelope: &Transaction, replies: &[super::session::Reply], size: usize) {
+    let (result, code, text) = match replies.first() {
+        Some(r) => (Disposition::of_refusal(r.code), r.code, r.lines.join(" ")),
+        None => (Disposition::TempFailed, 451, String::new()),
+    };
+    let detail = format!("{code}: {text} (message of {size} bytes)");
+    audit::record(&AuditRecord {
+        queue_id: envelope.queue_id(),
+        client: envelope.client_addr(),
+        sender: &envelope.sender,
+        recipients: &envelope.recipients,
+        detail: &detail,
+        bytes_in: size,
+        ..AuditRecord::new("smtp", result)
+    });
 }
 
 async fn close_for_shutdown<S: Stream>(
@@ -381,27 +377,6 @@ async fn deliver(inner: &Arc<Inner>, txn: Transaction, hop: &mut HopSession) -> 
     }
 }
 
-/// Bare LF to CRLF (the wire wants CRLF; the policy is set to CRLF, this is the belt).
-fn to_crlf(msg: Vec<u8>) -> Vec<u8> {
-    if !msg
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\n' && (i == 0 || msg[i - 1] != b'\r'))
-    {
-        return msg;
-    }
-    let mut out = Vec::with_capacity(msg.len() + msg.len() / 40);
-    let mut prev = 0u8;
-    for &b in &msg {
-        if b == b'\n' && prev != b'\r' {
-            out.push(b'\r');
-        }
-        out.push(b);
-        prev = b;
-    }
-    out
-}
-
 async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSession) -> Delivery {
     let started = Instant::now();
     let bytes_in = txn.data.len();
@@ -409,7 +384,7 @@ async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSes
     let mut outcome = None;
     let mut quarantine_id = None;
     let (delivery, done_as) = if bypassed {
-        (hop.data(&txn.data).await, "bypassed")
+        (hop.data(&txn.data).await, Disposition::Bypassed)
     } else {
         let job = Job {
             message: std::mem::take(&mut txn.data),
@@ -423,29 +398,33 @@ async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSes
         quarantine_id = done.quarantine_id;
         match done.verdict {
             Verdict::Sanitized(o) => {
-                let message = to_crlf(o.to_message());
+                // Bare LF to CRLF (the wire wants CRLF; the policy is set to CRLF, this is the belt).
+                let message = to_crlf(&o.to_message()).into_owned();
                 let d = hop.data(&message).await;
                 outcome = Some(o);
-                (d, "sanitized")
+                (d, Disposition::Sanitized)
             }
-            Verdict::Rejected(reason) => (
-                Delivery::Refused {
-                    code: 554,
-                    status: "5.6.0".into(),
-                    text: format!("Message refused by the mail sanitisation policy: {reason}"),
-                },
-                "rejected",
-            ),
-            Verdict::Failed(reason) => (Delivery::TempFailed(reason), "tempfail"),
+            Verdict::Rejected(reason) => {
+                let r = Refusal::by_policy(&reason);
+                let refused = Delivery::Refused {
+                    code: r.code,
+                    status: r.status.into(),
+                    text: r.text,
+                };
+                (refused, Disposition::Rejected)
+            }
+            Verdict::Failed(reason) => (Delivery::TempFailed(reason), Disposition::TempFailed),
         }
     };
     hop.rset().await; // after a rejection or failure: nothing is sent
     let (result, detail) = match &delivery {
         Delivery::Accepted(reply) => (done_as, format!("next hop: {reply}")),
-        Delivery::TempFailed(why) => ("tempfail", why.clone()),
-        Delivery::Refused { code, status, text } => ("rejected", format!("{code} {status} {text}")),
+        Delivery::TempFailed(why) => (Disposition::TempFailed, why.clone()),
+        Delivery::Refused { code, status, text } => {
+            (Disposition::Rejected, format!("{code} {status} {text}"))
+        }
     };
-    if result == "tempfail" {
+    if result == Disposition::TempFailed {
         tracing::error!(
             queue_id = txn.queue_id().unwrap_or(""),
             reason = %detail,
@@ -467,16 +446,4 @@ async fn deliver_inner(inner: Arc<Inner>, mut txn: Transaction, hop: &mut HopSes
         duration: started.elapsed(),
     });
     delivery
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn crlf() {
-        assert_eq!(to_crlf(b"a\r\nb\n\nc".to_vec()), b"a\r\nb\r\n\r\nc");
-        assert_eq!(to_crlf(b"\na".to_vec()), b"\r\na");
-        assert_eq!(to_crlf(b"a\r\n".to_vec()), b"a\r\n");
-    }
 }

@@ -25,6 +25,7 @@ use std::fmt::Write as _;
 
 use smtp_proto::{Error as ProtoError, Request};
 
+use crate::frontend::Refusal;
 use crate::policy::OnLimit;
 
 /// Longest command line (including CRLF) accepted; Postfix's `line_length_limit` is the
@@ -75,6 +76,12 @@ pub struct Reply {
     pub status: String,
     /// Text lines (at least one).
     pub lines: Vec<String>,
+}
+
+impl From<Refusal> for Reply {
+    fn from(r: Refusal) -> Self {
+        Reply::new(r.code, r.status, r.text)
+    }
 }
 
 impl Reply {
@@ -842,21 +849,10 @@ impl Session {
             ]);
         }
         if reader.over_limit() {
-            let max = self.config.max_message_bytes;
-            let reply = match self.config.on_limit {
-                OnLimit::Reject => Reply::new(
-                    552,
-                    "5.3.4",
-                    format!("Message too big for the mail sanitiser (limit {max} bytes)"),
-                ),
-                OnLimit::Remove => Reply::new(
-                    452,
-                    "4.3.4",
-                    format!(
-                        "Message too big for the mail sanitiser (limit {max} bytes), try again later"
-                    ),
-                ),
-            };
+            let reply = Reply::from(Refusal::over_limit(
+                self.config.on_limit,
+                self.config.max_message_bytes,
+            ));
             let n = self.reply_count();
             self.reset();
             return Err(vec![reply; n]);
