@@ -228,8 +228,14 @@ fn value_to_mta(v: &str) -> Bytes {
     Bytes::from(v)
 }
 
-/// Body to the MTA: CRLF line ends.
+/// Body to the MTA: CRLF line ends. The line ending is decided once, when the engine is
+/// built (the `mugai milter` policy asks the core for CRLF), so the body is normally taken
+/// as it is; only an engine that returns a bare LF anyway is corrected here, because a
+/// bare LF must never reach the MTA.
 fn body_to_crlf(body: &[u8]) -> Vec<u8> {
+    if memchr::memchr_iter(b'\n', body).all(|i| i > 0 && body[i - 1] == b'\r') {
+        return body.to_vec();
+    }
     let mut out = Vec::with_capacity(body.len() + body.len() / 40);
     value_to_crlf(body, &mut out);
     out
@@ -273,7 +279,6 @@ pub fn outcome_replies(outcome: &Outcome) -> Vec<Response> {
             },
         });
     }
-    // Normalised whatever `line_ending` says: a stray bare LF must not reach the MTA.
     let body = body_to_crlf(&outcome.body);
     let body = Bytes::from(if body.is_empty() {
         b"\r\n".to_vec()

@@ -381,7 +381,9 @@ async fn deliver(inner: &Arc<Inner>, txn: Transaction, hop: &mut HopSession) -> 
     }
 }
 
-/// Bare LF to CRLF (the wire wants CRLF; the policy is set to CRLF, this is the belt).
+/// Bare LF to CRLF, for an engine that ignores its policy: the line ending is decided once,
+/// when the engine is built (the `mugai smtp` policy asks the core for CRLF), so the message
+/// is normally returned as it is, without a copy.
 fn to_crlf(msg: Vec<u8>) -> Vec<u8> {
     if !msg
         .iter()
