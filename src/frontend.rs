@@ -25,6 +25,12 @@
 //!
 //! The audit line is [`crate::audit::record`], also shared.
 
+// With only one of the `milter` and `smtp` features, the other front end is not there to link to.
+#![cfg_attr(
+    not(all(feature = "milter", feature = "smtp")),
+    allow(rustdoc::broken_intra_doc_links)
+)]
+
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

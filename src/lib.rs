@@ -19,22 +19,28 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "net")]
 pub mod audit;
+#[cfg(feature = "batch")]
 pub mod batch;
 pub mod budget;
 pub mod error;
+#[cfg(feature = "net")]
 pub mod frontend;
 pub mod inspect;
+#[cfg(feature = "milter")]
 pub mod milter;
 pub mod outcome;
 pub mod parse;
 mod pipeline;
 pub mod policy;
+#[cfg(feature = "quarantine")]
 pub mod quarantine;
 pub mod rebuild;
 pub mod render;
 pub mod report;
 pub mod sanitize;
+#[cfg(feature = "smtp")]
 pub mod smtp;
 
 pub use error::{Error, Result};

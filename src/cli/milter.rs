@@ -53,7 +53,7 @@ pub struct MilterArgs {
 
 /// Runs `mugai milter`.
 pub fn run(args: MilterArgs) -> anyhow::Result<ExitCode> {
-    let policy = super::load_frontend_policy(args.config.as_deref())?;
+    let policy = super::load_network_policy(args.config.as_deref())?;
     let listen: ListenAddr = args.listen.parse()?;
     let socket_mode = u32::from_str_radix(args.socket_mode.trim_start_matches("0o"), 8)
         .ok()

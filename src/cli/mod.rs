@@ -10,6 +10,7 @@ pub mod smtp;
 use std::path::Path;
 
 use mugai::Policy;
+use mugai::policy::LineEnding;
 
 /// How diagnostics and audit lines are written to standard error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,6 +49,15 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy, mugai::Error> {
 pub fn load_frontend_policy(path: Option<&Path>) -> Result<Policy, mugai::Error> {
     let policy = load_policy(path)?;
     policy.check_directories()?;
+    Ok(policy)
+}
+
+/// Loads the policy for a network front end (milter, smtp): as [`load_frontend_policy`],
+/// with the one line-ending decision of both. Their output goes back to the MTA on the wire,
+/// so the core writes CRLF ([`LineEnding::Crlf`]), whatever `output.line_ending` says.
+pub fn load_network_policy(path: Option<&Path>) -> Result<Policy, mugai::Error> {
+    let mut policy = load_frontend_policy(path)?;
+    policy.output.line_ending = LineEnding::Crlf;
     Ok(policy)
 }
 

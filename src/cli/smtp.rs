@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mugai::Sanitizer;
-use mugai::policy::LineEnding;
 use mugai::smtp::{RelayConfig, SmtpConfig, SmtpServer};
 
 /// Arguments of `mugai smtp`.
@@ -59,9 +58,7 @@ pub struct SmtpArgs {
 
 /// Runs `mugai smtp`.
 pub fn run(args: SmtpArgs) -> anyhow::Result<ExitCode> {
-    let mut policy = super::load_frontend_policy(args.config.as_deref())?;
-    // The message goes back on the wire.
-    policy.output.line_ending = LineEnding::Crlf;
+    let policy = super::load_network_policy(args.config.as_deref())?;
     let mut next_hop = RelayConfig::parse(&args.next_hop)?;
     next_hop.hello_name = args.hostname.clone();
     next_hop.timeout = Duration::from_secs(args.relay_timeout.max(1));

@@ -239,7 +239,9 @@ pub fn outcome_replies(outcome: &Outcome) -> Vec<Response> {
             },
         });
     }
-    // Normalised whatever `line_ending` says: a stray bare LF must not reach the MTA.
+    // The line ending is decided once, when the engine is built (the `mugai milter` policy
+    // asks the core for CRLF), so the body is normally taken as it is; only an engine that
+    // returns a bare LF anyway is corrected here: a bare LF must never reach the MTA.
     let body = to_crlf(&outcome.body).into_owned();
     let body = Bytes::from(if body.is_empty() {
         b"\r\n".to_vec()
