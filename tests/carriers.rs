@@ -1,9 +1,10 @@
-//! Labels that lie (issue 10, classes 1, 3 and 8): a payload — a PE with a unique token, a
-//! ZIP holding the token, or a script — is placed in every carrier a label can lie about
-//! (part type, disposition, file name, charset label, transfer encoding, a second
+//! Labels that lie (issue 10, classes 1, 3, 5, 7 and 8): a payload — a PE with a unique
+//! token, a ZIP holding the token, or a script — is placed in every carrier a label can lie
+//! about (part type, disposition, file name, charset label, transfer encoding, a second
 //! Content-Type, HTML sent as text/plain, an alternative, a forwarded message/rfc822 with or
-//! without an illegal transfer encoding), between text parts with markers. The token must
-//! never survive (raw, base64- or QP-decoded), the markers must.
+//! without an illegal transfer encoding, a header field of the mail or of a forwarded
+//! message, hidden HTML), between text parts with markers. The token must never survive
+//! (raw, base64- or QP-decoded), the markers must.
 
 mod common;
 
@@ -34,6 +35,14 @@ enum Carrier {
     Charset(u8),
     /// multipart/alternative: text/plain carries the payload, text/html a marker.
     Alternative,
+    /// The payload as folded base64 in a header field of the mail: a custom `X-` field (not
+    /// on the allow-list) or the Subject (kept, so its value is scanned).
+    Header { subject: bool },
+    /// The payload as folded base64 in the Subject of a forwarded message.
+    ForwardHeader,
+    /// An HTML part whose payload (base64, or the script itself) sits in hidden content:
+    /// the `hidden` attribute, `display:none`, or `<template>`.
+    Hidden(u8),
 }
 
 /// Around the carrier: nothing, or a forwarded message (identity, base64, QP, or a named
@@ -66,6 +75,9 @@ fn carrier() -> impl Strategy<Value = Carrier> {
         Just(Carrier::TwoTypes),
         (0u8..4).prop_map(Carrier::Charset),
         Just(Carrier::Alternative),
+        any::<bool>().prop_map(|subject| Carrier::Header { subject }),
+        Just(Carrier::ForwardHeader),
+        (0u8..3).prop_map(Carrier::Hidden),
     ]
 }
 
@@ -290,6 +302,44 @@ fn carrier_part(c: Carrier, p: Payload, cte: Cte, token: &str, n: u32) -> (Vec<u
                 )
             }
         },
+        Carrier::Header { .. } => {
+            // The field is added to the mail's header by `build`; the part is plain text.
+            let m = format!("HDRMARK{n:05}Q");
+            markers.push(m.clone());
+            return (text_part(&m), markers);
+        }
+        Carrier::ForwardHeader => {
+            let m = format!("FWDHDRMARK{n:05}Q");
+            markers.push(m.clone());
+            let mut v = format!(
+                "Content-Type: message/rfc822\r\n\r\nFrom: a@example.jp\r\nSubject: data\r\n{}MIME-Version: 1.0\r\n",
+                folded_field("X-Note", &data(false))
+            )
+            .into_bytes();
+            v.extend_from_slice(&text_part(&m));
+            // The inner Subject itself carries the payload too.
+            let subject = folded_field("Subject", &data(false));
+            let at = memchr::memmem::find(&v, b"Subject: data\r\n").unwrap();
+            v.splice(at..at + 15, subject.into_bytes());
+            return (v, markers);
+        }
+        Carrier::Hidden(k) => {
+            let inner = match p {
+                Payload::Script => String::from_utf8(script(token, false)).unwrap(),
+                _ => b64(&data(false)),
+            };
+            let m = format!("HIDMARK{n:05}Q");
+            markers.push(m.clone());
+            let hidden = match k {
+                0 => format!("<div hidden>{inner}</div>"),
+                1 => format!("<div style=\"display:none\">{inner}</div>"),
+                _ => format!("<template><p>{inner}</p></template>"),
+            };
+            (
+                "Content-Type: text/html; charset=UTF-8\r\n".to_owned(),
+                format!("<html><body><p>{m}</p>{hidden}<p>end</p></body></html>\r\n").into_bytes(),
+            )
+        }
         Carrier::Alternative => {
             let m = format!("ALTMARK{n:05}Q");
             markers.push(m.clone());
@@ -350,12 +400,33 @@ fn wrap_part(w: Wrap, inner: Vec<u8>, n: u32, markers: &mut Vec<String>) -> Vec<
     v
 }
 
+/// `name: ` and `data` as base64 folded over continuation lines (76 columns).
+fn folded_field(name: &str, data: &[u8]) -> String {
+    let enc = base64_simd::STANDARD.encode_to_string(data);
+    let lines: Vec<&str> = enc
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!("{name}: {}\r\n", lines.join("\r\n "))
+}
+
 fn build(c: Carrier, p: Payload, cte: Cte, w: Wrap, n: u32) -> (Vec<u8>, Vec<String>, String) {
     let token = format!("PAYLOAD-CARRIER-{n:08x}");
     let (before, after) = (format!("BEFORE{n:05}Q"), format!("AFTER{n:05}Q"));
     let (part, mut markers) = carrier_part(c, p, cte, &token, n);
     let part = wrap_part(w, part, n, &mut markers);
-    let mut mail = b"From: s@example.jp\r\nTo: u@lgwan.example\r\nSubject: test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer\r\n".to_vec();
+    let data = || match p {
+        Payload::Pe => pe(&token),
+        Payload::Zip => zip(&token),
+        Payload::Script => script(&token, false),
+    };
+    let field = match c {
+        Carrier::Header { subject: false } => folded_field("X-Data", &data()),
+        Carrier::Header { subject: true } => folded_field("Subject", &data()),
+        _ => "Subject: test\r\n".to_owned(),
+    };
+    let mut mail = format!("From: s@example.jp\r\nTo: u@lgwan.example\r\n{field}MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer\r\n").into_bytes();
     mail.extend_from_slice(&text_part(&before));
     mail.extend_from_slice(b"--outer\r\n");
     mail.extend_from_slice(&part);
@@ -383,7 +454,10 @@ fn check(c: Carrier, p: Payload, cte: Cte, w: Wrap, n: u32) {
         );
     }
     common::assert_payload_absent(&out, &parsed.body, &token, &context);
-    assert!(outcome.report.changed(), "{context}: labelled clean");
+    // A field off the allow-list is dropped unread (counted, not an action on the content).
+    if !matches!(c, Carrier::Header { subject: false }) {
+        assert!(outcome.report.changed(), "{context}: labelled clean");
+    }
     if matches!(w, Wrap::ForwardNamed) {
         assert!(
             parsed.body.contains("fwd.eml"),
@@ -421,6 +495,12 @@ fn every_carrier_and_payload() {
         Carrier::Charset(2),
         Carrier::Charset(3),
         Carrier::Alternative,
+        Carrier::Header { subject: false },
+        Carrier::Header { subject: true },
+        Carrier::ForwardHeader,
+        Carrier::Hidden(0),
+        Carrier::Hidden(1),
+        Carrier::Hidden(2),
     ];
     let mut n = 0;
     for c in carriers {
@@ -448,6 +528,24 @@ fn every_carrier_and_payload() {
 fn token_is_really_in_the_input() {
     let (mail, _, token) = build(Carrier::Named(0), Payload::Pe, Cte::Identity, Wrap::None, 7);
     assert!(memchr::memmem::find(&mail, token.as_bytes()).is_some());
+    // A header carrier: the folded X-Data value decodes to the PE with the token.
+    let (mail, _, token) = build(
+        Carrier::Header { subject: false },
+        Payload::Pe,
+        Cte::Identity,
+        Wrap::None,
+        9,
+    );
+    let text = String::from_utf8_lossy(&mail);
+    let value = text
+        .split("X-Data: ")
+        .nth(1)
+        .unwrap()
+        .split("\r\nMIME")
+        .next()
+        .unwrap();
+    let decoded = mugai::parse::transfer::base64(value.as_bytes());
+    assert!(memchr::memmem::find(&decoded, token.as_bytes()).is_some());
     let (mail, _, token) = build(
         Carrier::Charset(0),
         Payload::Script,
