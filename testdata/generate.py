@@ -1935,6 +1935,16 @@ library only, deterministic); edit the generator, not the files, and run
     python3 testdata/generate.py          # regenerate all cases, then verify them
     python3 testdata/generate.py --check  # only verify what is on disk
 
+Besides `mails/`, each case group has a folder of its own, written by its own generator
+(same facts format, also deterministic, standard library only): `labels/` (`gen_labels.py`:
+parts judged by content, not labels), `smuggle/` (`gen_smuggle.py`: encoded payloads in any
+shape, plus false-positive guards; its own README lists the cases), `headers/`, `links/` and
+`hidden/` (`gen_links.py`: header allow-list, live links, hidden HTML), `charsets/`
+(`gen_charsets.py`: ISO-2022-JP as mailers write it). `tests/corpus.rs` runs every folder
+except `regressions/` (inputs without facts). Optional facts used by the groups: `absent`
+(literal strings that must not be in the output), `min_removed` / `max_removed` (bounds on
+the report's removed items) and `changed = true` (the output must not be labelled clean).
+
 This README is regenerated too. The generator verifies every case with Python's `email`
 package: each marker occurs in a decoded body part (or archive entry name), each listed name is
 the decoded file name of a part, each payload token is really present in the mail in some form
